@@ -1,0 +1,2 @@
+/* placeholder, replaced by kimctl */
+int main(void) { return 0; }
