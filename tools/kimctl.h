@@ -1,0 +1,36 @@
+/*
+ * kimctl.h - the commands of kimctl; each area lives in tools/kimctl_<area>.c.
+ *
+ * A command gets the global options and its own argv (argv[0] is the
+ * command name) and returns the process exit status. Exit codes are
+ * documented in kimctl(8); KIMCTL_EX_USAGE for bad arguments,
+ * KIMCTL_EX_UNAVAILABLE when the daemon (or a service) cannot be reached.
+ */
+#ifndef KIMCTL_H
+#define KIMCTL_H
+
+#include "conf.h"
+
+#define KIMCTL_EX_OK 0
+#define KIMCTL_EX_FAIL 1
+#define KIMCTL_EX_USAGE 64
+#define KIMCTL_EX_UNAVAILABLE 69
+#define KIMCTL_EX_CONFIG 78
+
+struct kimctl {
+	const char *conf_path;	/* -c FILE */
+	struct conf *conf;	/* loaded lazily by kimctl_conf() */
+	int json;		/* --json */
+};
+
+/* kimctl_conf - the loaded configuration; prints errors and returns NULL */
+struct conf *kimctl_conf(struct kimctl *k);
+
+/* one entry per command; keep the table in kimctl.c sorted by area */
+typedef int (*kimctl_cmd_fn)(struct kimctl *k, int argc, char **argv);
+
+int kimctl_status(struct kimctl *k, int argc, char **argv);
+int kimctl_reload(struct kimctl *k, int argc, char **argv);
+int kimctl_drain(struct kimctl *k, int argc, char **argv);
+
+#endif
