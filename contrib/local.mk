@@ -1,0 +1,4 @@
+## contrib/postfix: the main.cf and master.cf blocks we ship (the
+## integration tests generate their Postfix configuration from them).
+EXTRA_DIST += contrib/postfix/main.cf.kim contrib/postfix/master.cf.kim \
+	contrib/postfix/kim_header_checks

@@ -1,4 +1,5 @@
 # tests/integration/lib.sh - the Postfix harness of the integration tests.
+# Needs bash: $RANDOM, local, ${var//}.
 #
 # Sourced by every tests/integration/t_*.sh (and by contrib/demo/kim-demo.sh).
 # It runs real services on loopback, each started here and stopped by PID:
@@ -143,11 +144,12 @@ kim_teardown()
 	if [ "$KIM_FAILED" -gt 0 ] || [ "$rc" -ne 0 ]; then
 		kim_dump_logs >&2
 	fi
-	for inst in $KIM_PF_STARTED; do
-		pf_stop "$inst"
-	done
+	# TERM first (kim-milter takes a few seconds to stop), Postfix meanwhile
 	for pid in $KIM_PIDS; do
 		kill "$pid" 2>/dev/null
+	done
+	for inst in $KIM_PF_STARTED; do
+		pf_stop "$inst"
 	done
 	for pid in $KIM_PIDS; do
 		wait "$pid" 2>/dev/null
@@ -575,6 +577,33 @@ flush()
 	postqueue -c "$(pf_dir "$1")/etc" -f
 }
 
+# log_count INST ERE - how many lines of INST's maillog match ERE
+log_count()
+{
+	grep -c -E -e "$2" "$(pf_dir "$1")/log/maillog"
+}
+
+# log_wait INST ERE N [SECONDS] - wait until INST's maillog has N lines
+# matching ERE (default 30 s)
+log_wait()
+{
+	kim_wait "${4:-30}" _log_ge "$1" "$2" "$3"
+}
+_log_ge()
+{
+	[ "$(log_count "$1" "$2")" -ge "$3" ]
+}
+
+# flush_wait INST N - flush INST and wait until N more delivery attempts
+# ended (status=sent, deferred or bounced) in its log
+flush_wait()
+{
+	local ere='status=(sent|deferred|bounced)' n
+	n=$(log_count "$1" "$ere")
+	flush "$1"
+	log_wait "$1" "$ere" $((n + $2))
+}
+
 # pf_log INST - the maillog of instance INST
 pf_log()
 {
@@ -650,17 +679,25 @@ kimctl()
 # ---- sending ---------------------------------------------------------------
 
 # send PORT FROM TO[,TO...] [FILE] - one SMTP transaction with swaks; FILE
-# is the whole message (default: a small one). Prints swaks' transcript to
+# is the whole message (default: a small one). swaks ends the DATA with
+# CRLF . CRLF after the data even when the data ends with a line break,
+# which would add an empty line to every message: the last line break of
+# FILE is taken off on the way. swaks' transcript is appended to
 # $KIM_T/swaks.log; returns swaks' exit code.
 send()
 {
-	local port=$1 from=$2 to=$3 file=$4
+	local port=$1 from=$2 to=$3 file=$4 data rc
 	if [ -z "$file" ]; then
 		file=$KIM_T/small.$$.$RANDOM.eml
 		printf 'From: <%s>\nTo: <%s>\nSubject: harness %s\nMessage-ID: <%s@kimtest.invalid>\n\nhello\n' \
 		    "$from" "$to" "$RANDOM" "$RANDOM$RANDOM" >"$file"
 	fi
+	data=$KIM_T/send.$BASHPID.$RANDOM
+	perl -0777 -pe 's/\r?\n\z//' "$file" >"$data" || return 1
 	swaks --server 127.0.0.1 --port "$port" --helo kimtest.localdomain \
-	    --from "$from" --to "$to" --data "@$file" \
+	    --from "$from" --to "$to" --data "@$data" \
 	    --suppress-data >>"$KIM_T/swaks.log" 2>&1
+	rc=$?
+	rm -f "$data"
+	return $rc
 }
