@@ -70,6 +70,10 @@ void session_begin(struct session *s);
  */
 void session_end(struct session *s, const char *decision, const char *reason);
 
+/* session_envfrom - drain check and the role's MAIL FROM step */
+enum verdict session_envfrom(struct session *s, struct mio *io,
+    const char *from);
+
 /* --- milter_state.c --- */
 enum stat_event {
 	ST_TRANSACTIONS = 0,

@@ -90,7 +90,6 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	struct session *s = cb_session(ctx);
 	struct mio io;
 	const char *qid;
-	char text[400];
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
@@ -99,33 +98,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	qid = smfi_getsymval(ctx, "i");
 	if (qid)
 		snprintf(s->queue_id, sizeof(s->queue_id), "%s", qid);
-	if (state_draining()) {
-		mio_setreply(&io, "451", "4.3.2",
-		    "kim-milter is draining for a restart; try again later");
-		session_end(s, "tempfail", "draining");
-		return SMFIS_TEMPFAIL;
-	}
-	switch (s->role) {
-	case CONF_ROLE_FRONT:
-		return cb_end(s, front_envfrom(s, &io, argv[0]));
-	case CONF_ROLE_GATE:
-		return cb_end(s, gate_envfrom(s, &io, argv[0]));
-	case CONF_ROLE_INBOUND:
-		return cb_end(s, inbound_envfrom(s, &io, argv[0]));
-	default:
-		break;
-	}
-	/* fail closed: a listener that lost its name never acts as front */
-	snprintf(text, sizeof(text),
-	    "kim-milter: listener name \"%s\" has no role; add \"Listener %s "
-	    "role=front|gate|inbound\" to kim-milter.conf and set -o "
-	    "milter_macro_daemon_name= on the listener in master.cf",
-	    s->daemon_name[0] ? s->daemon_name : "(none)",
-	    s->daemon_name[0] ? s->daemon_name : "NAME");
-	mio_setreply(&io, "451", "4.3.5", text);
-	session_end(s, "tempfail", "unknown listener name; see Listener in "
-	    "kim-milter.conf(5)");
-	return SMFIS_TEMPFAIL;
+	return sfsi(session_envfrom(s, &io, argv[0]));
 }
 
 /* cb_envrcpt - per-recipient answers (front) */

@@ -56,3 +56,46 @@ session_end(struct session *s, const char *decision, const char *reason)
 	s->in_txn = 0;
 	state_active(-1);
 }
+
+/* session_envfrom - drain check, then the role's MAIL FROM step */
+enum verdict
+session_envfrom(struct session *s, struct mio *io, const char *from)
+{
+	enum verdict v;
+	char text[400];
+
+	if (state_draining()) {
+		mio_setreply(io, "451", "4.3.2",
+		    "kim-milter is draining for a restart; try again later");
+		session_end(s, "tempfail", "draining");
+		return V_TEMPFAIL;
+	}
+	switch (s->role) {
+	case CONF_ROLE_FRONT:
+		v = front_envfrom(s, io, from);
+		break;
+	case CONF_ROLE_GATE:
+		v = gate_envfrom(s, io, from);
+		break;
+	case CONF_ROLE_INBOUND:
+		v = inbound_envfrom(s, io, from);
+		break;
+	default:
+		/* fail closed: a listener that lost its name is never front */
+		snprintf(text, sizeof(text),
+		    "kim-milter: listener name \"%s\" has no role; add "
+		    "\"Listener %s role=front|gate|inbound\" to "
+		    "kim-milter.conf and set -o milter_macro_daemon_name= on "
+		    "the listener in master.cf",
+		    s->daemon_name[0] ? s->daemon_name : "(none)",
+		    s->daemon_name[0] ? s->daemon_name : "NAME");
+		mio_setreply(io, "451", "4.3.5", text);
+		session_end(s, "tempfail", "unknown listener name; see "
+		    "Listener in kim-milter.conf(5)");
+		return V_TEMPFAIL;
+	}
+	if (v != V_CONTINUE && s->in_txn)
+		session_end(s, v == V_ACCEPT ? "accept" : v == V_REJECT ?
+		    "reject" : "tempfail", NULL);
+	return v;
+}
