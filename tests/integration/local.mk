@@ -6,7 +6,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_postfix_config.sh \
 	tests/integration/t_fail_closed.sh \
 	tests/integration/t_byte_identity.sh \
-	tests/integration/t_nothing_lost.sh
+	tests/integration/t_nothing_lost.sh \
+	tests/integration/t_reload.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
