@@ -5,3 +5,4 @@ EXTRA_DIST += contrib/demo/run.sh
 ## integration tests generate their Postfix configuration from them).
 EXTRA_DIST += contrib/postfix/main.cf.kim contrib/postfix/master.cf.kim \
 	contrib/postfix/kim_header_checks
+EXTRA_DIST += contrib/demo/kim-demo.sh
