@@ -37,13 +37,12 @@
 # Logging: there is no syslog on CI; each instance runs the postlog service
 # and writes $KIM_T/<instance>/log/maillog (maillog_file).
 #
-# /etc/postfix/main.cf: Postfix's tools read the default main.cf before they
-# look at -c (postqueue, postsuper and postfix insist on it). Debian installs
-# postfix with "No configuration", which leaves no main.cf; kim_init then
-# writes a minimal one (a comment and nothing else: every default) ONLY if
-# it is absent, and leaves it in place (it starts no system instance).
-# As root, "postfix -c DIR", "postqueue -c DIR" and "postsuper -c DIR" need
-# no alternate_config_directories entry for DIR.
+# /etc/postfix/main.cf: Debian installs postfix with "No configuration",
+# which leaves no /etc/postfix/main.cf. The harness needs none: as root,
+# "postfix -c DIR", "postconf -c DIR", "postqueue -c DIR" and "postsuper -c
+# DIR" work without it and without an alternate_config_directories entry
+# (that entry is only checked for non-root users of the set-gid tools).
+# Nothing outside $KIM_T is written.
 #
 # Usage in a test:
 #   . "$top_srcdir/tests/integration/lib.sh"
@@ -122,12 +121,6 @@ kim_init()
 		kim_skip_all "Postfix test instances need root"
 	fi
 	[ -n "$plan" ] && echo "1..$plan"
-	if [ ! -e /etc/postfix/main.cf ]; then
-		# see the header of this file
-		mkdir -p /etc/postfix
-		echo "# written by kim-milter's test harness: all defaults" \
-		    >/etc/postfix/main.cf
-	fi
 	KIM_T=$(mktemp -d "${TMPDIR:-/tmp}/kimt.XXXXXX") || exit 99
 	# Postfix daemons run as postfix and must reach their directories.
 	chmod 755 "$KIM_T"
