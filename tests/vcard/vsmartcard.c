@@ -14,8 +14,9 @@
  *	vsmartcard -p PORT -k KEYDIR [-P PIN] [-c COUNTER] [-t] [-d DELAY-MS]
  *	    [-i ICCSN-HEX] [-s STATEFILE] [-v]
  *
- * KEYDIR holds {osig,enc}-{rsa,ecc}.{key,crt} (PEM); a missing pair is a
- * key the card does not have. -s keeps the PIN counter in a file, so that a
+ * KEYDIR holds {osig,enc}-{rsa,ecc}.key and .crt or .pem (PEM; a party
+ * directory of tests/pki/mkpki.sh works); a missing key is a key the card
+ * does not have. -s keeps the PIN counter in a file, so that a
  * card "reinserted" (the program restarted) remembers wrong PINs.
  * Exits on SIGTERM; reconnects when pcscd goes away.
  */
@@ -134,6 +135,11 @@ load_slot(const char *dir, const char *name, struct slot *s)
 	fclose(fp);
 	snprintf(path, sizeof(path), "%s/%s.crt", dir, name);
 	if ((fp = fopen(path, "r")) == NULL) {
+		/* tests/pki/mkpki.sh's layout: USE-KT.pem */
+		snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+		fp = fopen(path, "r");
+	}
+	if (fp == NULL) {
 		fprintf(stderr, "vsmartcard: %s missing\n", path);
 		exit(2);
 	}
