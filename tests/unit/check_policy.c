@@ -666,6 +666,22 @@ START_TEST(test_refcount)
 }
 END_TEST
 
+START_TEST(test_conf_key)
+{
+	struct conf *c = conf_defaults();
+	const char *d;
+
+	ck_assert_ptr_nonnull(c);
+	d = c->policy_directory;
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(d[0], '/');
+	ck_assert_str_eq(d + strlen(d) - strlen("/kim-milter/policy.d"),
+	    "/kim-milter/policy.d");
+	ck_assert_ptr_nonnull(strstr(POLICY_DIRECTORY_DEFAULT, "/kim-milter/policy.d"));
+	conf_unref(c);
+}
+END_TEST
+
 START_TEST(test_manual_complete)
 {
 	FILE *fp = fopen(TEST_SRCDIR "/man/kim-milter-policy.5", "r");
@@ -715,6 +731,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_lint);
 	tcase_add_test(tc, test_without_conf);
 	tcase_add_test(tc, test_refcount);
+	tcase_add_test(tc, test_conf_key);
 	tcase_add_test(tc, test_manual_complete);
 	suite_add_tcase(s, tc);
 	return s;
