@@ -74,6 +74,9 @@ struct conf {
 
 	struct conf_card *cards;	/* Card lines */
 	size_t n_cards;
+
+	/* policy (policy/, kim-milter-policy(5)) */
+	char *policy_directory;		/* PolicyDirectory */
 };
 
 /* conf_load - read and validate a file; NULL and diag lines on any error */

@@ -26,6 +26,9 @@ static const struct {
 	{"status", kimctl_status, "status            daemon version, uptime, counters"},
 	{"reload", kimctl_reload, "reload            reload kim-milter.conf (like SIGUSR1)"},
 	{"drain", kimctl_drain, "drain [--wait]    tempfail new work, stop when idle"},
+	/* policy files (tools/kimctl_policy.c) */
+	{"policy", kimctl_policy, "policy test --from ADDR --rcpt ADDR...  what the policies do with a sender"},
+	{"policy", kimctl_policy, "policy lint       every problem of the policy files, with file:line"},
 	/* further areas add their commands here */
 };
 

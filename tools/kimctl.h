@@ -32,5 +32,7 @@ typedef int (*kimctl_cmd_fn)(struct kimctl *k, int argc, char **argv);
 int kimctl_status(struct kimctl *k, int argc, char **argv);
 int kimctl_reload(struct kimctl *k, int argc, char **argv);
 int kimctl_drain(struct kimctl *k, int argc, char **argv);
+/* policy files (tools/kimctl_policy.c) */
+int kimctl_policy(struct kimctl *k, int argc, char **argv);
 
 #endif
