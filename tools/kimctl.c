@@ -26,6 +26,10 @@ static const struct {
 	{"status", kimctl_status, "status            daemon version, uptime, counters"},
 	{"reload", kimctl_reload, "reload            reload kim-milter.conf (like SIGUSR1)"},
 	{"drain", kimctl_drain, "drain [--wait]    tempfail new work, stop when idle"},
+	/* directory and cache (tools/kimctl_dir.c) */
+	{"lookup", kimctl_lookup, "lookup ADDRESS    directory entry and certificate verdicts"},
+	{"cache", kimctl_cache, "cache list|show|purge|refresh|stats  the shared directory cache"},
+	{"audit", kimctl_audit, "audit [--days N]  shared keys, mixed IDs, expiring, MAC failures"},
 	/* further areas add their commands here */
 };
 
