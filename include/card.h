@@ -28,6 +28,8 @@
 
 #include "buf.h"
 
+struct conf_card;
+
 #define CARD_PROGRESS_INTERVAL_MS 2000
 
 enum card_err {
@@ -123,6 +125,21 @@ int card_decipher(struct card *card, enum card_decalg alg,
  */
 X509 *card_certificate(struct card *card, enum card_keyuse use,
     enum card_keytype type);
+
+/*
+ * card_open - open the card that a `Card` line of kim-milter.conf describes,
+ * with the backend its backend= field names (soft, pcsc). The backend checks
+ * its fields and files here. Returns NULL with a reason in why (one line,
+ * naming the card and the field) when the line cannot work: unknown backend
+ * or field, missing or unsafe files, wrong key types. A PC/SC card that is
+ * absent at open is not an error: its operations fail with CARD_E_REMOVED
+ * until it is back. The line is not referenced after the call.
+ *
+ * Other callers (kimctl --key/--cert) may fill a struct conf_card by hand:
+ * name, backend and the fields array are all that is read.
+ */
+struct card *card_open(const struct conf_card *cc, struct buf *why)
+    __attribute__((warn_unused_result));
 
 /* card_free - release a card; accepts NULL */
 void card_free(struct card *card);
