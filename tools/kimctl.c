@@ -26,6 +26,9 @@ static const struct {
 	{"status", kimctl_status, "status            daemon version, uptime, counters"},
 	{"reload", kimctl_reload, "reload            reload kim-milter.conf (like SIGUSR1)"},
 	{"drain", kimctl_drain, "drain [--wait]    tempfail new work, stop when idle"},
+	/* the codec (lib/kim) */
+	{"encode", kimctl_encode, "encode [--card NAME|--key F --cert F] ...  sign and encrypt a mail"},
+	{"decode", kimctl_decode, "decode [--card NAME|--key F --cert F] --address A ...  decrypt and check"},
 	/* further areas add their commands here */
 };
 

@@ -32,5 +32,8 @@ typedef int (*kimctl_cmd_fn)(struct kimctl *k, int argc, char **argv);
 int kimctl_status(struct kimctl *k, int argc, char **argv);
 int kimctl_reload(struct kimctl *k, int argc, char **argv);
 int kimctl_drain(struct kimctl *k, int argc, char **argv);
+/* the codec: tools/kimctl_codec.c */
+int kimctl_encode(struct kimctl *k, int argc, char **argv);
+int kimctl_decode(struct kimctl *k, int argc, char **argv);
 
 #endif

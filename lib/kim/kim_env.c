@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "elc.h"
 #include "kim_cms.h"
 
 #define GCM_NONCE_LEN 12
@@ -113,11 +114,12 @@ wrap_key(X509 *cert, const unsigned char *cek, const char *ecies_oid,
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
 	EVP_PKEY_CTX *ctx = NULL;
+	ASN1_OBJECT *obj = NULL;
+	struct buf tmpl = BUF_INIT;
 	unsigned char *ek = NULL;
 	size_t eklen = 0;
 	int rc = -1;
 
-	(void)ecies_oid;
 	if (pk == NULL)
 		goto ossl;
 	if (EVP_PKEY_is_a(pk, "RSA")) {
@@ -136,12 +138,30 @@ wrap_key(X509 *cert, const unsigned char *cek, const char *ecies_oid,
 		rc = 0;
 		goto out;
 	}
+	if (EVP_PKEY_is_a(pk, "EC") && elc_is_curve(pk)) {
+		/* gematik ECIES: the card's ELC template, no parameters */
+		obj = OBJ_txt2obj(ecies_oid ? ecies_oid :
+		    KIM_OID_ECIES_DEFAULT, 1);
+		ri->key_alg = X509_ALGOR_new();
+		if (obj == NULL || ri->key_alg == NULL ||
+		    !X509_ALGOR_set0(ri->key_alg, obj, V_ASN1_UNDEF, NULL))
+			goto ossl;
+		obj = NULL;
+		if (elc_encrypt(pk, cek, CEK_LEN, &tmpl) != CARD_OK ||
+		    !ASN1_OCTET_STRING_set(ri->enc_key, tmpl.data,
+		    (int)tmpl.len))
+			goto ossl;
+		rc = 0;
+		goto out;
+	}
 	buf_printf(why, "certificate key type %s is not supported for key "
-	    "transport", EVP_PKEY_get0_type_name(pk));
+	    "transport (RSA or brainpoolP256r1)", EVP_PKEY_get0_type_name(pk));
 	goto out;
 ossl:
 	kim_ossl_why(why, "wrapping the content key");
 out:
+	ASN1_OBJECT_free(obj);
+	buf_free(&tmpl);
 	OPENSSL_free(ek);
 	EVP_PKEY_CTX_free(ctx);
 	return rc;
