@@ -33,6 +33,9 @@ static const struct {
 	{"lookup", kimctl_lookup, "lookup ADDRESS    directory entry and certificate verdicts"},
 	{"cache", kimctl_cache, "cache list|show|purge|refresh|stats  the shared directory cache"},
 	{"audit", kimctl_audit, "audit [--days N]  shared keys, mixed IDs, expiring, MAC failures"},
+	/* the codec (lib/kim) */
+	{"encode", kimctl_encode, "encode [--card NAME|--key F --cert F] ...  sign and encrypt a mail"},
+	{"decode", kimctl_decode, "decode [--card NAME|--key F --cert F] --address A ...  decrypt and check"},
 	/* further areas add their commands here */
 };
 

@@ -40,5 +40,8 @@ int kimctl_policy(struct kimctl *k, int argc, char **argv);
 int kimctl_lookup(struct kimctl *k, int argc, char **argv);
 int kimctl_cache(struct kimctl *k, int argc, char **argv);
 int kimctl_audit(struct kimctl *k, int argc, char **argv);
+/* the codec: tools/kimctl_codec.c */
+int kimctl_encode(struct kimctl *k, int argc, char **argv);
+int kimctl_decode(struct kimctl *k, int argc, char **argv);
 
 #endif
