@@ -1,0 +1,1 @@
+EXTRA_DIST += bench/bench_mta.sh

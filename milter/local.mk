@@ -10,7 +10,7 @@ milter_libkimmilter_a_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 MILTER_ALL_LIBS = milter/libkimmilter.a $(KIM_LIBS) $(MILTER_LIBS)
 
 sbin_PROGRAMS += milter/kim-milter
-milter_kim_milter_SOURCES = milter/milter_main.c
+milter_kim_milter_SOURCES = milter/milter_main.c milter/milter_sock.c
 milter_kim_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 milter_kim_milter_LDADD = $(MILTER_ALL_LIBS)
 
