@@ -691,7 +691,8 @@ kimctl()
 # ---- sending ---------------------------------------------------------------
 
 # send PORT FROM TO[,TO...] [FILE] - one SMTP transaction with swaks; FILE
-# is the whole message (default: a small one). swaks ends the DATA with
+# is the whole message (default: a small one); the HELO name is $KIM_HELO
+# (default kimtest.localdomain). swaks ends the DATA with
 # CRLF . CRLF after the data even when the data ends with a line break,
 # which would add an empty line to every message: the last line break of
 # FILE is taken off on the way. swaks' transcript is appended to
@@ -706,7 +707,8 @@ send()
 	fi
 	data=$KIM_T/send.$BASHPID.$RANDOM
 	perl -0777 -pe 's/\r?\n\z//' "$file" >"$data" || return 1
-	swaks --server 127.0.0.1 --port "$port" --helo kimtest.localdomain \
+	swaks --server 127.0.0.1 --port "$port" \
+	    --helo "${KIM_HELO:-kimtest.localdomain}" \
 	    --from "$from" --to "$to" --data "@$data" \
 	    --suppress-data >>"$KIM_T/swaks.log" 2>&1
 	rc=$?

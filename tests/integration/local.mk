@@ -4,7 +4,8 @@
 ## ports under a fresh mktemp -d, and skips without postfix or root.
 INTEGRATION_TESTS = \
 	tests/integration/t_postfix_config.sh \
-	tests/integration/t_fail_closed.sh
+	tests/integration/t_fail_closed.sh \
+	tests/integration/t_byte_identity.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
