@@ -159,5 +159,7 @@ void card_free(struct card *card);
 
 /* card_deadline - a deadline ms milliseconds from now (CLOCK_REALTIME) */
 void card_deadline(struct timespec *ts, long ms);
+/* card_deadline_passed - 1 when the deadline (NULL: none) is over */
+int card_deadline_passed(const struct timespec *deadline);
 
 #endif

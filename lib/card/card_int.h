@@ -18,9 +18,6 @@ struct card *card_alloc(const struct card_ops *ops, const char *name,
 /* card_ecdsa_der - append r||s (64 bytes) as DER ECDSA-Sig-Value */
 int card_ecdsa_der(const unsigned char *rs, size_t len, struct buf *out);
 
-/* card_deadline_passed - 1 when deadline (may be NULL: none) is over */
-int card_deadline_passed(const struct timespec *deadline);
-
 /*
  * card_ssl_why - the one place that turns OpenSSL's error queue into text:
  * appends "what: reason" to why (may be NULL) and clears the queue.
