@@ -114,7 +114,8 @@ build_inner(const struct kim_encode_args *a, struct buf *content,
 	else
 		buf_printf(content, "X-KIM-Middleware: kim-milter;%s\r\n",
 		    PACKAGE_VERSION);
-	if (buf_puts(content, "\r\n") < 0 ||
+	/* a mail of headers only stays one: no blank line is invented */
+	if ((bo > hl && buf_puts(content, "\r\n") < 0) ||
 	    buf_append(content, crlf.data + bo, crlf.len - bo) < 0)
 		goto out;
 	/* the outer copies, from the inner as it is signed */

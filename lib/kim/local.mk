@@ -9,8 +9,8 @@ noinst_HEADERS += include/kim.h include/kim_asn1.h include/kim_mime.h \
 check_PROGRAMS += tests/codec/cms_strip
 tests_codec_cms_strip_SOURCES = tests/codec/cms_strip.c
 tests_codec_cms_strip_LDADD = $(OPENSSL_LIBS)
-TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh
-EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
+TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_roundtrip.sh
+EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_roundtrip.sh \
 	tests/codec/mkkeys.sh tests/codec/gematik/README \
 	tests/codec/gematik/.gitattributes \
 	tests/codec/gematik/inputEmail.txt \
