@@ -25,3 +25,12 @@ EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_rou
 	tests/codec/gematik/password.txt \
 	tests/codec/gematik/GEM.RCA2-TEST-ONLY.pem \
 	tests/codec/gematik/GEM.KOMP-CA24-TEST-ONLY.pem
+
+## codec unit tests (Check)
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_kim
+TESTS += tests/unit/check_kim
+endif
+tests_unit_check_kim_SOURCES = tests/unit/check_kim.c
+tests_unit_check_kim_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_kim_LDADD = $(TEST_LIBS)
