@@ -20,6 +20,8 @@
  * Threads: no global state; every call may run on any thread. Card calls
  * go through include/card.h (deadline and progress callback are passed on).
  *
+ * Mail data is freed, not wiped (it is no key); content keys are wiped.
+ *
  * Memory: a message of N bytes is held in a small constant number of copies
  * (about 5 N at the peak of encode and decode; README, "Performance").
  */

@@ -18,6 +18,8 @@
 #include <openssl/asn1.h>
 #include <openssl/x509.h>
 
+#include "buf.h"
+
 /* IssuerAndSerialNumber */
 typedef struct {
 	X509_NAME *issuer;
@@ -164,5 +166,15 @@ int kim_asn1_rid_cmp(const KIM_RID *a, const KIM_RID *b);
  * OPENSSL_malloc'ed. Returns the length, or -1 when absent.
  */
 long kim_asn1_signed_attrs_der(KIM_SIGNER_INFO *si, unsigned char **der);
+
+
+/*
+ * kim_asn1_give - move a buffer's bytes into an ASN1_STRING without a copy
+ * (the buffer is left empty); kim_asn1_take - move them out into an empty
+ * buffer. A 20 MB mail is not copied once more per layer. Both copy when
+ * OpenSSL's allocator is not libc's (CRYPTO_set_mem_functions). 0 or -1.
+ */
+int kim_asn1_give(struct buf *b, ASN1_STRING *s);
+int kim_asn1_take(ASN1_STRING *s, struct buf *b);
 
 #endif

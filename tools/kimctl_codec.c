@@ -370,7 +370,7 @@ out:
 	sk_X509_pop_free(pool, X509_free);
 	card_free(card);
 	keyopts_free(&ko);
-	buf_wipe(&in);
+	buf_free(&in);
 	buf_free(&out);
 	buf_free(&why);
 	buf_free(&v);
@@ -537,6 +537,6 @@ out:
 	sk_X509_pop_free(anchors, X509_free);
 	card_free(card);
 	keyopts_free(&ko);
-	buf_wipe(&in);
+	buf_free(&in);
 	return rc;
 }

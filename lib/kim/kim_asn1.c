@@ -3,9 +3,11 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/asn1t.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -239,4 +241,53 @@ reencode:
 	len = ASN1_item_i2d((ASN1_VALUE *)si->signed_attrs, der,
 	    ASN1_ITEM_rptr(KIM_ATTRIBUTES));
 	return len > 0 ? len : -1;
+}
+
+/* libc_alloc - does OpenSSL allocate with malloc/realloc/free? */
+static int
+libc_alloc(void)
+{
+	CRYPTO_malloc_fn m;
+	CRYPTO_realloc_fn r;
+	CRYPTO_free_fn f;
+
+	CRYPTO_get_mem_functions(&m, &r, &f);
+	return m == CRYPTO_malloc && r == CRYPTO_realloc && f == CRYPTO_free;
+}
+
+/* kim_asn1_give - the buffer's bytes become the string's */
+int
+kim_asn1_give(struct buf *b, ASN1_STRING *s)
+{
+	if (b->len > INT_MAX)
+		return -1;
+	if (!libc_alloc() || b->data == NULL) {
+		if (!ASN1_STRING_set(s, b->data, (int)b->len))
+			return -1;
+		buf_free(b);
+		return 0;
+	}
+	ASN1_STRING_set0(s, b->data, (int)b->len);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return 0;
+}
+
+/* kim_asn1_take - the string's bytes become the buffer's */
+int
+kim_asn1_take(ASN1_STRING *s, struct buf *b)
+{
+	int len = ASN1_STRING_length(s);
+
+	buf_free(b);
+	if (!libc_alloc() || s->data == NULL)
+		return buf_append(b, ASN1_STRING_get0_data(s), (size_t)len);
+	/* OpenSSL keeps a NUL after the data of every string it decodes */
+	b->data = s->data;
+	b->len = (size_t)len;
+	b->cap = (size_t)len + 1;
+	b->data[len] = 0;
+	s->data = NULL;
+	s->length = 0;
+	return 0;
 }

@@ -58,8 +58,8 @@ kim_decode_result_free(struct kim_decode_result *r)
 	if (r == NULL)
 		return;
 	buf_free(&r->reason);
-	buf_wipe(&r->decrypted);
-	buf_wipe(&r->content);
+	buf_free(&r->decrypted);
+	buf_free(&r->content);
 	X509_free(r->signer);
 	sk_X509_pop_free(r->chain, X509_free);
 	free(r->inner_from);

@@ -97,7 +97,8 @@ build_inner(const struct kim_encode_args *a, struct buf *content,
 	if (kim_mime_crlf(a->msg, a->msglen, &crlf) < 0)
 		goto out;
 	kim_mime_split(crlf.data, crlf.len, &hl, &bo);
-	if (buf_puts(content, RFC822_WRAP) < 0 ||
+	if (buf_reserve(content, crlf.len + 512) < 0 ||
+	    buf_puts(content, RFC822_WRAP) < 0 ||
 	    buf_append(content, crlf.data, hl) < 0)
 		goto out;
 	if (hl && crlf.data[hl - 1] != '\n' && buf_puts(content, "\r\n") < 0)
@@ -114,7 +115,8 @@ build_inner(const struct kim_encode_args *a, struct buf *content,
 	else
 		buf_printf(content, "X-KIM-Middleware: kim-milter;%s\r\n",
 		    PACKAGE_VERSION);
-	if (buf_puts(content, "\r\n") < 0 ||
+	/* a mail of headers only stays one: no blank line is invented */
+	if ((bo > hl && buf_puts(content, "\r\n") < 0) ||
 	    buf_append(content, crlf.data + bo, crlf.len - bo) < 0)
 		goto out;
 	/* the outer copies, from the inner as it is signed */
@@ -131,7 +133,7 @@ build_inner(const struct kim_encode_args *a, struct buf *content,
 		goto out;
 	rc = 0;
 out:
-	buf_wipe(&crlf);
+	buf_free(&crlf);
 	return rc;
 }
 
@@ -223,8 +225,8 @@ out:
 		buf_printf(why, "out of memory");
 	kim_remails_free(remails);
 	free(rc_v);
-	buf_wipe(&content);
-	buf_wipe(&entity);
+	buf_free(&content);
+	buf_free(&entity);
 	buf_free(&der);
 	buf_free(&outer);
 	return rc;

@@ -271,7 +271,7 @@ kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts, size_t n,
 	    tag) != 1)
 		goto ossl;
 	outl += len;
-	buf_wipe(entity);
+	buf_free(entity);
 	ae->eci->content = ASN1_OCTET_STRING_new();
 	if (ae->eci->content == NULL)
 		goto ossl;

@@ -222,10 +222,8 @@ kim_signed_build(struct buf *content, struct kim_cardctx *cc, int prefer_rsa,
 	sd->encap->type = OBJ_nid2obj(NID_pkcs7_data);
 	sd->encap->content = ASN1_OCTET_STRING_new();
 	if (sd->encap->content == NULL ||
-	    !ASN1_OCTET_STRING_set(sd->encap->content, content->data,
-	    (int)content->len))
+	    kim_asn1_give(content, sd->encap->content) < 0)
 		goto ossl;
-	buf_wipe(content);	/* the OCTET STRING holds it now */
 	sd->certs = sk_X509_new_null();
 	if (sd->certs == NULL || !X509_add_cert(sd->certs, signer,
 	    X509_ADD_FLAG_UP_REF))
@@ -670,8 +668,7 @@ kim_signed_verify(const unsigned char *der, size_t len,
 		    "id-data");
 		goto out;
 	}
-	if (buf_append(&r->content, sd->encap->content->data,
-	    (size_t)sd->encap->content->length) < 0) {
+	if (kim_asn1_take(sd->encap->content, &r->content) < 0) {
 		rc = KIM_E_NOMEM;
 		goto out;
 	}
@@ -721,8 +718,7 @@ kim_signed_verify(const unsigned char *der, size_t len,
 		set_int(r, KIM_INT_FORMAT, "messageDigest attribute missing");
 		goto out;
 	}
-	if (EVP_Digest(sd->encap->content->data,
-	    (size_t)sd->encap->content->length, md, NULL, EVP_sha256(),
+	if (EVP_Digest(r->content.data, r->content.len, md, NULL, EVP_sha256(),
 	    NULL) != 1) {
 		rc = KIM_E_CRYPTO;
 		goto out;
