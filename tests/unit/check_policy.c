@@ -302,6 +302,23 @@ START_TEST(test_file_selection)
 }
 END_TEST
 
+START_TEST(test_unsafe_modes)
+{
+	char path[600];
+
+	put("a.conf", "Sender a@b.example\nKimSending no\n");
+	snprintf(path, sizeof(path), "%s/a.conf", pdir);
+	ck_assert_int_eq(chmod(path, 0646), 0);
+	load_fails("/a.conf: writable by others, who could choose who sends "
+	    "as which KIM address (chmod o-w ", NULL);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(chmod(pdir, 0757), 0);
+	load_fails("/policy.d: writable by others, who could add a policy",
+	    NULL);
+	ck_assert_int_eq(chmod(pdir, 0755), 0);
+}
+END_TEST
+
 START_TEST(test_missing_dir)
 {
 	struct buf diag = BUF_INIT;
@@ -744,6 +761,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_quote_problem_in_description);
 	tcase_add_test(tc, test_all_or_nothing);
 	tcase_add_test(tc, test_file_selection);
+	tcase_add_test(tc, test_unsafe_modes);
 	tcase_add_test(tc, test_missing_dir);
 	tcase_add_test(tc, test_empty_dir);
 	tcase_add_loop_test(tc, test_precedence, 0, sizeof(prec) / sizeof(prec[0]));
