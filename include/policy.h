@@ -227,4 +227,14 @@ int policy_lint(const struct policy_set *set, const struct conf *conf,
     policy_dir_known_fn dir_known, void *arg, struct buf *diag,
     struct buf *notes);
 
+/*
+ * policy_check - load dir (NULL: conf->policy_directory) and lint it: what
+ * `kim-milter -n` and `kimctl policy lint` print. Returns the number of
+ * problems (each one line of diag); *setp, when not NULL, gets the loaded
+ * set (or NULL when it was refused) for the caller to unref.
+ */
+int policy_check(const char *dir, const struct conf *conf,
+    policy_dir_known_fn dir_known, void *arg, struct buf *diag,
+    struct buf *notes, struct policy_set **setp);
+
 #endif

@@ -105,3 +105,39 @@ policy_lint(const struct policy_set *set, const struct conf *conf,
 	    "cards is not compared with the directory yet\n");
 	return problems;
 }
+
+/* count_lines - problems are one line each */
+static int
+count_lines(const struct buf *b, size_t from)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = from; i < b->len; i++)
+		n += b->data[i] == '\n';
+	return n;
+}
+
+/* policy_check - load and lint, for kim-milter -n and kimctl policy lint */
+int
+policy_check(const char *dir, const struct conf *conf,
+    policy_dir_known_fn dir_known, void *arg, struct buf *diag,
+    struct buf *notes, struct policy_set **setp)
+{
+	struct policy_set *set;
+	size_t start = diag->len;
+
+	if (dir == NULL)
+		dir = conf->policy_directory;
+	set = policy_set_load(dir, conf, diag);
+	if (set != NULL)
+		(void)policy_lint(set, conf, dir_known, arg, diag, notes);
+	else
+		(void)buf_puts(notes, "the policy files were refused: the "
+		    "checks after loading did not run\n");
+	if (setp != NULL)
+		*setp = set;
+	else
+		policy_set_unref(set);
+	return count_lines(diag, start);
+}

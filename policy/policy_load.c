@@ -114,6 +114,12 @@ load_one(struct policy_set *set, struct policy_parse *pp, const char *dir,
 		(void)buf_printf(pp->diag, "%s: not a regular file\n", p->file);
 		return 1;
 	}
+	if (stat(p->file, &st) == 0 && (st.st_mode & S_IWOTH)) {
+		(void)buf_printf(pp->diag, "%s: writable by others, who could "
+		    "choose who sends as which KIM address (chmod o-w %s)\n",
+		    p->file, p->file);
+		return 1;
+	}
 	pp->policy = p;
 	pp->path = p->file;
 	pp->problems = 0;
@@ -132,6 +138,7 @@ policy_set_load(const char *dir, const struct conf *conf, struct buf *diag)
 	char **names = NULL;
 	size_t nnames = 0, i;
 	const struct policy *def = NULL;
+	struct stat st;
 	int problems = 0;
 
 	if ((set = policy_set_builtin()) == NULL) {
@@ -144,6 +151,12 @@ policy_set_load(const char *dir, const struct conf *conf, struct buf *diag)
 	}
 	if (list_dir(dir, &names, &nnames, diag) < 0)
 		goto fail;
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+	    !(st.st_mode & S_ISVTX)) {
+		(void)buf_printf(diag, "%s: writable by others, who could add "
+		    "a policy (chmod o-w %s)\n", dir, dir);
+		problems++;
+	}
 	memset(&pp, 0, sizeof(pp));
 	pp.diag = diag;
 	for (i = 0; i < nnames; i++)

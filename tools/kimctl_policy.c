@@ -371,16 +371,10 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 		goto out;
 	}
 	dir = o.dir ? o.dir : k->conf->policy_directory;
-	set = policy_set_load(dir, k->conf, &diag);
-	if (set != NULL) {
-		known = dir_check(k, &arg);
-		(void)policy_lint(set, k->conf, known, arg, &diag, &notes);
-	} else
-		(void)buf_puts(&notes, "the policy files were refused: the "
-		    "checks after loading did not run\n");
-	problems = 0;
-	for (i = 0; i < diag.len; i++)
-		problems += diag.data[i] == '\n';
+	known = dir_check(k, &arg);
+	problems = policy_check(dir, k->conf, known, arg, &diag, &notes, &set);
+	if (set == NULL && problems == 0)
+		problems = 1;	/* refused: never report "no problems" */
 	if (k->json) {
 		printf("{\"directory\":");
 		json_str(stdout, dir);

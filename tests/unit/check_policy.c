@@ -302,6 +302,23 @@ START_TEST(test_file_selection)
 }
 END_TEST
 
+START_TEST(test_unsafe_modes)
+{
+	char path[600];
+
+	put("a.conf", "Sender a@b.example\nKimSending no\n");
+	snprintf(path, sizeof(path), "%s/a.conf", pdir);
+	ck_assert_int_eq(chmod(path, 0646), 0);
+	load_fails("/a.conf: writable by others, who could choose who sends "
+	    "as which KIM address (chmod o-w ", NULL);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(chmod(pdir, 0757), 0);
+	load_fails("/policy.d: writable by others, who could add a policy",
+	    NULL);
+	ck_assert_int_eq(chmod(pdir, 0755), 0);
+}
+END_TEST
+
 START_TEST(test_missing_dir)
 {
 	struct buf diag = BUF_INIT;
@@ -633,6 +650,33 @@ START_TEST(test_lint)
 }
 END_TEST
 
+START_TEST(test_check)
+{
+	struct buf diag = BUF_INIT, notes = BUF_INIT;
+	struct policy_set *set = NULL;
+
+	/* what kim-milter -n prints: load problems, or lint problems */
+	put("a.conf", OK_HEAD "On-CardError quarantine\nFoo 1\n");
+	ck_assert_int_eq(policy_check(pdir, conf, NULL, NULL, &diag, &notes,
+	    &set), 2);
+	ck_assert_ptr_null(set);
+	ck_assert_ptr_nonnull(strstr(buf_str(&notes), "refused"));
+	buf_reset(&diag);
+	buf_reset(&notes);
+	put("a.conf", OK_HEAD);
+	put("b.conf", "Sender b@klinikum.example\nKimSending yes\n"
+	    "KimAddress a@klinikum.kim.telematik\nCardPool radiologie\n");
+	ck_assert_int_eq(policy_check(pdir, conf, NULL, NULL, &diag, &notes,
+	    &set), 1);
+	ck_assert_ptr_nonnull(set);
+	ck_assert_uint_eq(policy_set_count(set), 2);
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "b.conf:3: KimAddress"));
+	policy_set_unref(set);
+	buf_free(&diag);
+	buf_free(&notes);
+}
+END_TEST
+
 START_TEST(test_without_conf)
 {
 	struct buf diag = BUF_INIT;
@@ -717,6 +761,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_quote_problem_in_description);
 	tcase_add_test(tc, test_all_or_nothing);
 	tcase_add_test(tc, test_file_selection);
+	tcase_add_test(tc, test_unsafe_modes);
 	tcase_add_test(tc, test_missing_dir);
 	tcase_add_test(tc, test_empty_dir);
 	tcase_add_loop_test(tc, test_precedence, 0, sizeof(prec) / sizeof(prec[0]));
@@ -729,6 +774,7 @@ policy_suite(void)
 	    sizeof(classes) / sizeof(classes[0]));
 	tcase_add_test(tc, test_rcpt_kind);
 	tcase_add_test(tc, test_lint);
+	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_without_conf);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_conf_key);
