@@ -458,6 +458,7 @@ kimctl_cache(struct kimctl *k, int argc, char **argv)
 	s.k = k;
 	if ((dc = open_cache(k, &ex)) == NULL)
 		return ex;
+	ex = KIMCTL_EX_OK;
 	s.dc = dc;
 	if (strcmp(sub, "list") == 0 && argc <= 3) {
 		if (k->json)
@@ -642,7 +643,7 @@ kimctl_audit(struct kimctl *k, int argc, char **argv)
 		if (ch != 'd')
 			goto usage;
 		a.days = strtol(optarg, &end, 10);
-		if (*end || a.days < 0 || a.days > 3650)
+		if (*end || a.days < 0 || a.days > 36500)
 			goto usage;
 	}
 	if (optind != argc)

@@ -195,6 +195,26 @@ out:
 	return r;
 }
 
+/*
+ * recheck - a caller that missed the cache just before another flight
+ * wrote it would otherwise start a second query: look once more.
+ */
+static struct dir_result *
+recheck(struct dir *d, const char *address, int flags)
+{
+	struct dir_result *r = NULL;
+	struct buf why = BUF_INIT;
+
+	if (d->cache && !(flags & (DIR_LOOKUP_NOCACHE | DIR_LOOKUP_REFRESH)) &&
+	    dir_cache_raw(d->cache, address, NULL, NULL, &r, &why) !=
+	    DIR_CACHE_HIT) {
+		dir_result_free(r);
+		r = NULL;
+	}
+	buf_free(&why);
+	return r;
+}
+
 /* fly - single flight: the first caller fetches, the others wait */
 static struct dir_result *
 fly(struct dir *d, const char *address, int flags,
@@ -202,6 +222,7 @@ fly(struct dir *d, const char *address, int flags,
 {
 	struct flight *f;
 	struct dir_result *r = NULL;
+	pthread_condattr_t ca;
 	int leader = 0, rc = 0;
 
 	pthread_mutex_lock(&d->lock);
@@ -215,8 +236,6 @@ fly(struct dir *d, const char *address, int flags,
 			pthread_mutex_unlock(&d->lock);
 			return NULL;
 		}
-		pthread_condattr_t ca;
-
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&f->cv, &ca);
@@ -228,7 +247,9 @@ fly(struct dir *d, const char *address, int flags,
 	f->refs++;
 	if (leader) {
 		pthread_mutex_unlock(&d->lock);
-		r = fetch(d, address, flags, deadline);
+		r = recheck(d, address, flags);
+		if (r == NULL)
+			r = fetch(d, address, flags, deadline);
 		pthread_mutex_lock(&d->lock);
 		f->res = r;
 		f->done = 1;
