@@ -103,6 +103,13 @@ void dir_result_free(struct dir_result *r);
 /* dir_result_dup - deep copy; NULL when memory runs out */
 struct dir_result *dir_result_dup(const struct dir_result *r);
 
+/*
+ * dir_known - for the policy lint (policy_dir_known_fn, arg = struct dir):
+ * 1 when the directory has an entry for the address (usable or not), 0 when
+ * it has none, -1 when it cannot be asked (reason in err).
+ */
+int dir_known(const char *address, void *dir, struct buf *err);
+
 /* dir_close - stop the watchdog, close connections, wipe keys; accepts NULL */
 void dir_close(struct dir *d);
 

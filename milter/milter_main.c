@@ -25,6 +25,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "dir.h"
 #include "milter.h"
 #include "msg.h"
 #include "policy.h"
@@ -75,8 +76,8 @@ check_config(const char *path)
 		buf_free(&diag);
 		return 1;
 	}
-	problems = policy_lint(rt->policies, rt->conf, NULL, NULL, &diag,
-	    &notes);
+	problems = policy_lint(rt->policies, rt->conf,
+	    rt->conf->dir_uri ? dir_known : NULL, rt->dir, &diag, &notes);
 	print_diag(&diag);
 	if (notes.len)
 		fputs(buf_str(&notes), stdout);

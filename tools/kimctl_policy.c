@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dir.h"
 #include "kimctl.h"
 #include "policy.h"
 
@@ -83,15 +84,29 @@ prefix_lines(FILE *fp, const char *prefix, const struct buf *b)
 }
 
 /*
- * dir_check - the directory lookup for the lint. The directory module
- * (lib/dir) is not part of this build yet: no check, and the lint says so.
- * When it lands, return its "is this KIM address known" function here.
+ * dir_check - the directory lookup for the lint: with a DirectoryURI, the
+ * lint asks the directory (through the cache) whether each KIM sender
+ * address exists; without one, no check, and the lint says so. The caller
+ * closes *arg with dir_close.
  */
 static policy_dir_known_fn
 dir_check(struct kimctl *k, void **arg)
 {
+	struct conf *c = kimctl_conf(k);
+	struct buf why = BUF_INIT;
+	struct dir *d;
+
 	*arg = NULL;
-	return NULL;
+	if (c == NULL || c->dir_uri == NULL)
+		return NULL;
+	if ((d = dir_open(c, &why)) == NULL) {
+		fprintf(stderr, "kimctl: directory: %s\n", buf_str(&why));
+		buf_free(&why);
+		return NULL;
+	}
+	buf_free(&why);
+	*arg = d;
+	return dir_known;
 }
 
 /* parse_opts - the options of `policy test` and `policy lint` */
@@ -356,7 +371,7 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 	struct buf diag = BUF_INIT, notes = BUF_INIT;
 	policy_dir_known_fn known;
 	const char *dir;
-	void *arg;
+	void *arg = NULL;
 	size_t i;
 	int rc = KIMCTL_EX_USAGE, problems;
 
@@ -402,6 +417,7 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 	}
 	rc = problems ? KIMCTL_EX_FAIL : KIMCTL_EX_OK;
 out:
+	dir_close(arg);
 	policy_set_unref(set);
 	buf_free(&diag);
 	buf_free(&notes);

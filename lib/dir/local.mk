@@ -1,6 +1,6 @@
 ## lib/dir: the KIM directory (VZD over LDAP behind a shared Redis cache)
 ## and the validation of encryption certificates.
-lib_libkim_a_SOURCES += lib/dir/dir.c lib/dir/dir_cache.c \
+lib_libkim_a_SOURCES += lib/dir/dir.c lib/dir/dir_known.c lib/dir/dir_cache.c \
 	lib/dir/dir_cert.c lib/dir/dir_entry.c lib/dir/dir_ldap.c \
 	lib/dir/dir_result.c lib/dir/dir_util.c
 noinst_HEADERS += include/dir.h include/dir_cache.h include/dir_cert.h \

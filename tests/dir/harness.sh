@@ -70,8 +70,10 @@ check()
 free_port()
 {
 	while :; do
-		_p=$(shuf -i 20000-60000 -n 1)
-		if ! ss -ltnH "sport = :$_p" 2>/dev/null | grep -q .; then
+		# below the ephemeral range (32768-60999), so no outgoing
+		# connection holds it; 32000+ is left to the other harness
+		_p=$(shuf -i 32000-32700 -n 1)
+		if ! ss -tanH "sport = :$_p" 2>/dev/null | grep -q .; then
 			echo "$_p"
 			return
 		fi

@@ -179,9 +179,11 @@ kim_port()
 {
 	local p n
 	for n in $(seq 1 200); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		# below the kernel's ephemeral range (32768-60999): an outgoing
+		# connection never holds the port we are about to listen on
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 		case " $KIM_PORTS " in *" $p "*) continue ;; esac
-		if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
 			KIM_PORTS="$KIM_PORTS $p"
 			echo "$p"
 			return 0

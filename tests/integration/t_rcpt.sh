@@ -11,7 +11,7 @@
 set +u	# the Postfix harness expects unset variables to be empty
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 20
+kim_init 21
 # kim_teardown exits: stop slapd and redis first, keep the exit status
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
@@ -83,6 +83,10 @@ bounced() { grep -lq "may not send" "$KIM_T"/sink-inet/m.* 2>/dev/null; }
 ok "uncovered sender: a bounce with the gate's reason reaches the sender" \
     kim_wait 30 bounced
 ok "uncovered sender: nothing reached the provider" test "$(sink_count prov)" -eq 0
+
+# the lint asks the directory about each KIM sender address
+ok "policy lint reports a KIM sender address the directory does not know" \
+    eval 'kimctl policy lint 2>&1 | grep "station@klinik.kim.telematik-test" | grep -qi "director"'
 
 # the directory goes away: cached answers still serve, new ones tempfail
 stop_slapd
