@@ -1,0 +1,34 @@
+/*
+ * dir_known.c - "does the directory know this KIM address?" for the policy
+ * lint (the shape of policy_dir_known_fn; lib/dir does not include policy.h).
+ */
+#include "config.h"
+
+#include "dir.h"
+
+/* dir_known - 1 known, 0 unknown, -1 could not ask (reason in err) */
+int
+dir_known(const char *address, void *arg, struct buf *err)
+{
+	struct dir *d = arg;
+	struct dir_result *res = NULL;
+	int st, rc;
+
+	st = dir_lookup(d, address, 0, &res);
+	switch (st) {
+	case DIR_FOUND:
+	case DIR_UNUSABLE:
+		rc = 1;
+		break;
+	case DIR_NOT_FOUND:
+		rc = 0;
+		break;
+	default:
+		buf_printf(err, "directory unavailable: %s",
+		    res ? res->reason : "out of memory");
+		rc = -1;
+		break;
+	}
+	dir_result_free(res);
+	return rc;
+}
