@@ -67,11 +67,11 @@ EOF
 # 1. a normal mail
 normal=$KIM_T/normal.eml
 cat >"$normal" <<'EOF'
-From: Station 3 <station3@klinikum.example>
+From: Station 3 <station3@klinik.example>
 To: Labor Dr. Muster <labor@example.net>
 Subject: Probenabholung morgen
 Date: Sat, 28 Nov 2026 10:00:00 +0100
-Message-ID: <demo-normal-1@klinikum.example>
+Message-ID: <demo-normal-1@klinik.example>
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
 Content-Transfer-Encoding: 8bit
@@ -84,7 +84,7 @@ Grüße
 Station 3
 EOF
 say "1. A normal mail to labor@example.net through the front listener"
-send "$PF_FRONT_PORT" station3@klinikum.example labor@example.net "$normal"
+send "$PF_FRONT_PORT" station3@klinik.example labor@example.net "$normal"
 normal_ok=no
 if wait_for_sink inet 1 30; then
 	got=$(sink_files inet | head -1)
@@ -105,19 +105,21 @@ fi
 # 2. a KIM mail
 kim=$KIM_T/kim.eml
 cat >"$kim" <<'EOF'
-From: Station 3 <station3@klinikum.example>
+From: Station 3 <station3@klinik.example>
 To: Praxis Dr. Beispiel <praxis@aerzte.kim.telematik-test>
 Subject: Entlassbrief
-Message-ID: <demo-kim-1@klinikum.example>
+Message-ID: <demo-kim-1@klinik.example>
 
 Entlassbrief (Testdaten)
 EOF
 say "2. A mail to the KIM address praxis@aerzte.kim.telematik-test"
-send "$PF_FRONT_PORT" station3@klinikum.example \
+send "$PF_FRONT_PORT" station3@klinik.example \
     praxis@aerzte.kim.telematik-test "$kim"
+# held - the KIM recipient waits in the queue with a 4xx of the gate
 held()
 {
-	queue_list pf | grep -q 'aerzte.kim.telematik-test.*451 4.3.0'
+	queue_list pf | grep 'praxis@aerzte.kim.telematik-test' |
+	    grep -q 'said: 4[0-9][0-9] '
 }
 kim_ok=no
 if kim_wait 30 held; then
