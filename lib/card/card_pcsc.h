@@ -49,6 +49,8 @@ struct pcsc {
 	int disabled;		/* out of service, persisted in state_file */
 	char reason[512];
 	int enable_once;	/* `card enable`: one VERIFY at counter >= 2 */
+	int pin_reload;		/* the worker re-reads pin-file= first */
+	char pin_state[64];	/* last GET PIN STATUS, for card_status */
 
 	struct card_worker *worker;
 };

@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..32
+echo 1..36
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -181,8 +181,13 @@ t "the soft backend deciphers the same cryptogram" \
 [ "$(cat "$dir/out")" = "$key" ] && ok "to the same key: card and soft agree" ||
     notok "to the same key: card and soft agree"
 
-# 4. PIN rules, with a second card in slot 1
-B=$(line b 1 "$dir/wrongpin")
+# 4. PIN rules, with a second card in slot 1, configured in a
+# kim-milter.conf for kimctl; its PIN file holds a wrong PIN at first
+cp "$dir/wrongpin" "$dir/bpin"
+B=$(line b 1 "$dir/bpin")
+C=$(line c 1 "$dir/pin")
+printf 'Card %s\nCard %s\n' "$B" "$C" > "$dir/kim-milter.conf"
+kimctl() { "$top_builddir/tools/kimctl" -c "$dir/kim-milter.conf" "$@"; }
 start_card 1 b
 wait_card "$B"
 "$tool" "$B" sign rsa "$hash" >/dev/null 2>"$dir/err"
@@ -196,20 +201,39 @@ grep_err "after two restarts the card is still out of service" \
     "card out of service"
 [ "$(counter b)" = 2 ] && ok "and the counter is still 2: no PIN was tried" ||
     notok "and the counter is still 2 (is $(counter b))"
-"$tool" "$B" status > "$dir/err" 2>&1
-grep_err "the status says why" "out of service: the card refused the PIN"
-B=$(line b 1 "$dir/pin")
-t "card enable with the fixed PIN file brings it back" \
-    "$tool" "$B" enable sign rsa "$hash"
+kimctl card status b > "$dir/err" 2>&1
+grep_err "kimctl card status says why" \
+    "out of service: the card refused the PIN"
+grep_err "and shows the counter without spending a try" \
+    "PIN.SMC 2 of 3 tries left"
+[ "$(counter b)" = 2 ] && ok "the counter is still 2 after kimctl card status" ||
+    notok "the counter is still 2 after kimctl card status (is $(counter b))"
+# a running "daemon" that keeps trying; the admin fixes the file, enables
+"$tool" -w 1500 "$B" repeat 2 sign rsa "$hash" >/dev/null 2>"$dir/daemon" &
+daemon=$!
+sleep 0.5
+cp "$dir/pin" "$dir/bpin"
+t "kimctl card enable with the fixed PIN file" kimctl card enable b
+cat "$dir/out" >> "$dir/err"
+grep_err "kimctl says that one PIN try is allowed, never at 1" \
+    "At 1 try left it is not"
+wait $daemon
+if grep -q "sign 1: card out of service" "$dir/daemon" &&
+    grep -q "sign 2: ok" "$dir/daemon"; then
+	ok "the running daemon picks the card up again"
+else
+	notok "the running daemon picks the card up again"
+	sed 's/^/# /' "$dir/daemon"
+fi
 [ "$(counter b)" = 3 ] && ok "the counter is back at 3" ||
     notok "the counter is back at 3 (is $(counter b))"
 
 stop_card b
 rm -f "$dir/c.vstate"
 start_card 1 c -c 1
-C=$(line c 1 "$dir/pin")
 wait_card "$C"
-"$tool" "$C" enable sign rsa "$hash" >/dev/null 2>"$dir/err"
+kimctl card enable c >/dev/null 2>&1
+"$tool" "$C" sign rsa "$hash" >/dev/null 2>"$dir/err"
 grep_err "at 1 try left even card enable tries no PIN" \
     "person at a card terminal"
 [ "$(counter c)" = 1 ] && ok "the counter stays at 1" ||
