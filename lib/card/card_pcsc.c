@@ -616,7 +616,13 @@ pcsc_free(struct card *card)
 
 	if (p == NULL)
 		return;
-	card_worker_free(p->worker);
+	if (card_worker_free(p->worker) < 0) {
+		/* the worker hangs in pcsc-lite with p: leave p to it */
+		msg_warn("card %s: its reader hangs; leaving it behind",
+		    p->name);
+		card->impl = NULL;
+		return;
+	}
 	pcsc_drop(p, 1);
 	for (u = 0; u < 2; u++)
 		for (t = 0; t < 2; t++)

@@ -21,7 +21,7 @@ fi
 dir=$(mktemp -d)
 VCARD_PIDS=
 cleanup() {
-	for p in $VCARD_PIDS; do kill $p 2>/dev/null; done
+	for p in $VCARD_PIDS; do kill -CONT $p 2>/dev/null; kill $p 2>/dev/null; done
 	pcsc_stop
 	rm -rf "$dir"
 }
@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..36
+echo 1..38
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -264,7 +264,24 @@ grep_err "a slow operation calls the progress callback meanwhile" \
     "progress called [2-9]"
 stop_card e
 
-# 6. card removed, put back, pcscd restarted: clean failures, then success
+# 6. a hung card (the process stopped): SCardTransmit would block forever;
+# the caller still gets its answer at its deadline, and the card works
+# again once it answers
+kill -STOP $PID_a
+timeout 20 "$tool" -t 1000 "$A" sign rsa "$hash" >/dev/null 2>"$dir/err"
+[ $? = 124 ] && echo "card_tool: did not exit" >> "$dir/err"
+ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
+if grep -q "card timeout" "$dir/err" && [ "${ms:-9999}" -lt 1500 ]; then
+	ok "a hung card: timeout at the 1 s deadline ($ms ms)"
+else
+	notok "a hung card: timeout at the 1 s deadline (${ms:-?} ms)"
+	sed 's/^/# /' "$dir/err"
+fi
+kill -CONT $PID_a
+t "the card answers again: the next operation succeeds" \
+    "$tool" "$A" sign rsa "$hash"
+
+# 7. card removed, put back, pcscd restarted: clean failures, then success
 "$tool" -t 3000 "$A" soak 7 rsa "$hash" > "$dir/soak" 2>"$dir/soak.err" &
 soak=$!
 sleep 1

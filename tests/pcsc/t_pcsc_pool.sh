@@ -20,7 +20,7 @@ fi
 dir=$(mktemp -d)
 VCARD_PIDS=
 cleanup() {
-	for p in $VCARD_PIDS; do kill $p 2>/dev/null; done
+	for p in $VCARD_PIDS; do kill -CONT $p 2>/dev/null; kill $p 2>/dev/null; done
 	pcsc_stop
 	rm -rf "$dir"
 }
