@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..38
+echo 1..40
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -129,6 +129,13 @@ for k in osig-rsa osig-ecc enc-rsa enc-ecc; do
 	fi
 	openssl x509 -in "$dir/card-$k.pem" -pubkey -noout > "$dir/card-$k.pub"
 done
+
+# the right card by its ICCSN (EF.GDO), not any card in the reader
+t "iccsn= of the card in the reader: it is used" \
+    "$tool" "$A iccsn=80276883110000123456" cert osig rsa
+"$tool" "$A iccsn=80276883110000999999" cert osig rsa >/dev/null 2>&1 &&
+    notok "another iccsn=: the card is not used" ||
+    ok "another iccsn=: the card is not used"
 
 # 2. signatures verify with the card's certificates
 printf 'KIM' | openssl dgst -sha256 -binary > "$dir/hash"
