@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..40
+echo 1..41
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -159,6 +159,21 @@ if openssl pkeyutl -verify -pubin -inkey "$dir/card-osig-ecc.pub" \
 else
 	ok "the ECDSA signature does not verify for another hash"
 fi
+
+# the overhead of pcscd + vpcd + our backend per operation, against the
+# same RSA signature in-process (the virtual card runs at 0 ms delay and
+# does the same private-key operation); a delayed ACK would add ~40 ms
+OSOFT="o pool=p backend=soft key=$dir/keys/osig-rsa.key cert=$dir/keys/osig-rsa.crt"
+"$tool" "$A" repeat 100 sign rsa "$hash" >/dev/null 2>"$dir/err"
+card_ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
+"$tool" "$OSOFT" repeat 100 sign rsa "$hash" >/dev/null 2>"$dir/err"
+soft_ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
+over=$(awk -v c="${card_ms:-99999}" -v s="${soft_ms:-0}" \
+    'BEGIN { printf "%.2f", (c - s) / 100 }')
+echo "# 100 RSA signatures: card ${card_ms:-?} ms, in-process ${soft_ms:-?} ms: overhead $over ms per operation"
+awk -v o="$over" 'BEGIN { exit !(o < 5) }' &&
+    ok "PC/SC overhead per operation $over ms (< 5 ms: no delayed ACKs)" ||
+    notok "PC/SC overhead per operation $over ms (< 5 ms: no delayed ACKs)"
 
 # 3. decipher: what was encrypted to the card's ENC certificates comes back
 key=$(openssl rand -hex 32)
