@@ -37,7 +37,6 @@ struct pcsc {
 	int have_h;
 	DWORD proto;
 	int fresh;		/* a new connection: read ICCSN again */
-	char reader[256];
 
 	/* under mu */
 	pthread_mutex_t mu;
@@ -46,6 +45,7 @@ struct pcsc {
 	X509 **old;		/* certificates of a card swapped out */
 	size_t nold;
 	char iccsn[21];
+	char reader[256];	/* written by the worker under mu */
 	int disabled;		/* out of service, persisted in state_file */
 	char reason[512];
 	int enable_once;	/* `card enable`: one VERIFY at counter >= 2 */
