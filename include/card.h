@@ -17,6 +17,11 @@
  * tempfail) or not (PIN refused, blocked, key missing: card out of service or
  * reject). A human-readable reason for the last error of a call is written to
  * the optional `why` buffer.
+ *
+ * Backends: soft (key files; card_soft.c) and pcsc (an SMC-B through
+ * pcscd; card_pcsc*.c, one worker thread per card). Cards of one identity
+ * share work through card_pool.h; ELC key transport is elc.h. The Card
+ * line's fields of each backend are in kim-milter.conf(5), CARDS.
  */
 #ifndef KIM_CARD_H
 #define KIM_CARD_H

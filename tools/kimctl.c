@@ -36,6 +36,8 @@ static const struct {
 	/* the codec (lib/kim) */
 	{"encode", kimctl_encode, "encode [--card NAME|--key F --cert F] ...  sign and encrypt a mail"},
 	{"decode", kimctl_decode, "decode [--card NAME|--key F --cert F] --address A ...  decrypt and check"},
+	/* cards (tools/kimctl_card.c) */
+	{"card", kimctl_card, "card status [NAME] | card enable NAME  cards, PIN state, back in service"},
 	/* further areas add their commands here */
 };
 

@@ -44,4 +44,7 @@ int kimctl_audit(struct kimctl *k, int argc, char **argv);
 int kimctl_encode(struct kimctl *k, int argc, char **argv);
 int kimctl_decode(struct kimctl *k, int argc, char **argv);
 
+/* cards (tools/kimctl_card.c) */
+int kimctl_card(struct kimctl *k, int argc, char **argv);
+
 #endif

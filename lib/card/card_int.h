@@ -63,8 +63,12 @@ struct card_worker;
 /* card_worker_new - a thread that runs exec(impl, job) for each job */
 struct card_worker *card_worker_new(int (*exec)(void *, struct card_job *),
     void *impl);
-/* card_worker_free - stop the thread; accepts NULL */
-void card_worker_free(struct card_worker *w);
+/*
+ * card_worker_free - stop the thread; accepts NULL. -1 when the thread is
+ * stuck in a hung card and was left behind: the backend state it uses
+ * must then not be freed.
+ */
+int card_worker_free(struct card_worker *w);
 /* card_job_new - a job for op; the caller frees it with card_job_free */
 struct card_job *card_job_new(int op);
 void card_job_free(struct card_job *job);

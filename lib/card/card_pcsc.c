@@ -34,9 +34,12 @@
 #include "conf.h"
 #include "msg.h"
 
-enum { OP_CERTS, OP_SIGN, OP_DECIPHER };
+enum { OP_CERTS, OP_SIGN, OP_DECIPHER, OP_STATUS };
 
 #define PCSC_CERT_TIMEOUT_MS 10000
+#define PCSC_STATUS_TIMEOUT_MS 5000
+
+static int pcsc_read_pin(struct pcsc *p, struct buf *why);
 
 /* pcsc_state_save - persist "out of service" and why (or remove it) */
 static void
@@ -45,7 +48,7 @@ pcsc_state_save(struct pcsc *p)
 	struct buf tmp = BUF_INIT;
 	FILE *fp;
 
-	if (!p->disabled) {
+	if (!p->disabled && !p->enable_once) {
 		if (unlink(p->state_file) < 0 && errno != ENOENT)
 			msg_error("card %s: cannot remove %s: %s", p->name,
 			    p->state_file, strerror(errno));
@@ -53,7 +56,8 @@ pcsc_state_save(struct pcsc *p)
 	}
 	(void)buf_printf(&tmp, "%s.tmp", p->state_file);
 	if ((fp = fopen(buf_str(&tmp), "w")) == NULL ||
-	    fprintf(fp, "disabled\n%s\n", p->reason) < 0 ||
+	    (p->disabled ? fprintf(fp, "disabled\n%s\n", p->reason) :
+	    fprintf(fp, "enable-once\n")) < 0 ||
 	    fclose(fp) != 0 || rename(buf_str(&tmp), p->state_file) < 0)
 		msg_error("card %s: cannot write %s: %s; the card stays out "
 		    "of service only until a restart", p->name, p->state_file,
@@ -70,14 +74,24 @@ pcsc_state_load(struct pcsc *p)
 
 	if ((fp = fopen(p->state_file, "r")) == NULL)
 		return;
-	if (fgets(line, sizeof(line), fp) != NULL &&
-	    strcmp(line, "disabled\n") == 0) {
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = 0;
+	if (strcmp(line, "enable-once\n") == 0) {
+		/* kimctl card enable, also while we run: one VERIFY allowed */
+		if (p->disabled)
+			msg_info("card %s: back in service by the admin; one PIN "
+			    "try is allowed if the counter is 2 or more",
+			    p->name);
+		p->disabled = 0;
+		p->reason[0] = 0;
+		p->enable_once = 1;
+		p->pin_reload = 1;
+	} else if (strcmp(line, "disabled\n") == 0) {
 		p->disabled = 1;
 		if (fgets(p->reason, sizeof(p->reason), fp) == NULL)
 			snprintf(p->reason, sizeof(p->reason), "unknown");
 		p->reason[strcspn(p->reason, "\n")] = 0;
-		msg_warn("card %s: out of service since before the restart: "
-		    "%s", p->name, p->reason);
+		msg_warn("card %s: out of service: %s", p->name, p->reason);
 	}
 	fclose(fp);
 }
@@ -127,6 +141,39 @@ pcsc_verify(struct pcsc *p, unsigned *sw, struct buf *why)
 	return rc;
 }
 
+/* pcsc_pin_state - remember what GET PIN STATUS said, in words */
+static void
+pcsc_pin_state(struct pcsc *p, unsigned sw)
+{
+	pthread_mutex_lock(&p->mu);
+	if (sw == 0x9000)
+		snprintf(p->pin_state, sizeof(p->pin_state), "verified");
+	else if (sw == 0x62c1)
+		snprintf(p->pin_state, sizeof(p->pin_state), "transport PIN");
+	else if (sw == 0x6983 || sw == 0x63c0)
+		snprintf(p->pin_state, sizeof(p->pin_state), "blocked");
+	else if ((sw & 0xfff0) == 0x63c0)
+		snprintf(p->pin_state, sizeof(p->pin_state),
+		    "%u of %d tries left", sw & 0x0f, PCSC_PIN_MAX_TRIES);
+	else
+		snprintf(p->pin_state, sizeof(p->pin_state), "status %04X", sw);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* pcsc_pin_status - GET PIN STATUS only: no try is ever spent */
+static int
+pcsc_pin_status(struct pcsc *p, struct buf *why)
+{
+	static const unsigned char status[] = {0x80, 0x20, 0x00, 0x01};
+	unsigned sw;
+	int rc;
+
+	if ((rc = pcsc_apdu(p, status, sizeof(status), NULL, &sw, why)) ==
+	    CARD_OK)
+		pcsc_pin_state(p, sw);
+	return rc;
+}
+
 /* pcsc_pin - make sure PIN.SMC is verified, by the rules above */
 static int
 pcsc_pin(struct pcsc *p, struct buf *why)
@@ -138,6 +185,7 @@ pcsc_pin(struct pcsc *p, struct buf *why)
 	if ((rc = pcsc_apdu(p, status, sizeof(status), NULL, &sw, why)) !=
 	    CARD_OK)
 		return rc;
+	pcsc_pin_state(p, sw);
 	if (sw == 0x9000)
 		return CARD_OK;		/* verified in this power cycle */
 	if (sw == 0x62c1)
@@ -157,7 +205,10 @@ pcsc_pin(struct pcsc *p, struct buf *why)
 	left = sw & 0x0f;
 	pthread_mutex_lock(&p->mu);
 	once = p->enable_once && left >= 2;
-	p->enable_once = 0;
+	if (p->enable_once) {
+		p->enable_once = 0;
+		pcsc_state_save(p);
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (left < PCSC_PIN_MAX_TRIES && !once)
 		return pcsc_disable(p, why, "the PIN.SMC retry counter is %u "
@@ -289,15 +340,27 @@ out:
 static int
 pcsc_do(struct pcsc *p, struct card_job *job)
 {
-	int rc, loaded, disabled;
+	int rc, loaded, disabled, reload;
 
 	pthread_mutex_lock(&p->mu);
+	if (p->disabled)
+		pcsc_state_load(p);	/* kimctl card enable may have run */
 	disabled = p->disabled;
-	if (disabled && job->op != OP_CERTS)
+	reload = p->pin_reload;
+	p->pin_reload = 0;
+	pthread_mutex_unlock(&p->mu);
+	if (reload && (rc = pcsc_read_pin(p, &job->why)) != CARD_OK) {
+		buf_reset(&job->why);
+		return pcsc_disable(p, &job->why, "the PIN file %s cannot be "
+		    "used: fix it, then run kimctl card enable %s",
+		    p->pin_file, p->name);
+	}
+	pthread_mutex_lock(&p->mu);
+	if (disabled && job->op != OP_CERTS && job->op != OP_STATUS)
 		(void)buf_printf(&job->why, "card %s is out of service: %s",
 		    p->name, p->reason);
 	pthread_mutex_unlock(&p->mu);
-	if (disabled && job->op != OP_CERTS)
+	if (disabled && job->op != OP_CERTS && job->op != OP_STATUS)
 		return CARD_E_DISABLED;
 	if ((rc = pcsc_begin(p, &job->why)) != CARD_OK)
 		return rc;
@@ -308,6 +371,10 @@ pcsc_do(struct pcsc *p, struct card_job *job)
 		goto out;
 	if (job->op == OP_CERTS)
 		goto out;
+	if (job->op == OP_STATUS) {
+		rc = pcsc_pin_status(p, &job->why);
+		goto out;
+	}
 	if ((rc = pcsc_pin(p, &job->why)) != CARD_OK ||
 	    (rc = pcsc_select_esign(p, &job->why)) != CARD_OK)
 		goto out;
@@ -469,20 +536,30 @@ out:
 	return rc;
 }
 
-/* pcsc_enable - `kimctl card enable`: back in service, one VERIFY allowed */
+/*
+ * pcsc_op_enable - `kimctl card enable`: back in service with one VERIFY
+ * allowed, recorded in the state file (so that a daemon that runs picks it
+ * up, and a restart in between does not lose it). The PIN file is checked
+ * here and read again by the worker before its next job.
+ */
 static int
 pcsc_op_enable(struct card *card, struct buf *why)
 {
 	struct pcsc *p = card->impl;
+	struct pcsc check;
 	int rc;
 
-	/* only the worker reads the PIN; it is idle between jobs */
-	if ((rc = pcsc_read_pin(p, why)) != CARD_OK)
+	memset(&check, 0, sizeof(check));
+	check.pin_file = p->pin_file;
+	rc = pcsc_read_pin(&check, why);
+	buf_wipe(&check.pin);
+	if (rc != CARD_OK)
 		return rc;
 	pthread_mutex_lock(&p->mu);
 	p->disabled = 0;
 	p->reason[0] = 0;
 	p->enable_once = 1;
+	p->pin_reload = 1;
 	pcsc_state_save(p);
 	pthread_mutex_unlock(&p->mu);
 	msg_info("card %s: back in service by the admin; one PIN try is "
@@ -490,19 +567,42 @@ pcsc_op_enable(struct card *card, struct buf *why)
 	return CARD_OK;
 }
 
-/* pcsc_op_status - one line: service state and reason */
+/*
+ * pcsc_op_status - service state, and what the card shows without a PIN
+ * try: ICCSN, reader, PIN status (GET PIN STATUS only)
+ */
 static int
 pcsc_op_status(struct card *card, struct buf *out)
 {
 	struct pcsc *p = card->impl;
+	struct card_job *job;
+	struct timespec dl;
+	int rc = CARD_E_INTERNAL;
 
+	if ((job = card_job_new(OP_STATUS)) != NULL) {
+		card_deadline(&dl, PCSC_STATUS_TIMEOUT_MS);
+		rc = card_worker_run(p->worker, job, &dl, NULL, NULL);
+	}
 	pthread_mutex_lock(&p->mu);
+	if (p->disabled)
+		pcsc_state_load(p);
 	(void)buf_printf(out, "%s%s", p->disabled ? "out of service: " :
 	    "in service", p->disabled ? p->reason : "");
-	if (p->iccsn[0])
-		(void)buf_printf(out, "; ICCSN %s in \"%s\"", p->iccsn,
-		    p->reader);
+	if (p->enable_once)
+		(void)buf_puts(out, " (enabled by the admin: one PIN try "
+		    "allowed at a counter of 2 or more)");
+	if (rc == CARD_OK)
+		(void)buf_printf(out, "; card %s in \"%s\"; PIN.SMC %s",
+		    p->iccsn, p->reader, p->pin_state);
+	else if (rc == CARD_E_TIMEOUT || rc == CARD_E_BUSY)
+		/* the job may still run: its why is not ours to read */
+		(void)buf_printf(out, "; card busy or not answering (%s)",
+		    card_err_str(rc));
+	else
+		(void)buf_printf(out, "; card not reachable: %s",
+		    job ? buf_str(&job->why) : "out of memory");
 	pthread_mutex_unlock(&p->mu);
+	card_job_free(job);
 	return CARD_OK;
 }
 
@@ -516,7 +616,13 @@ pcsc_free(struct card *card)
 
 	if (p == NULL)
 		return;
-	card_worker_free(p->worker);
+	if (card_worker_free(p->worker) < 0) {
+		/* the worker hangs in pcsc-lite with p: leave p to it */
+		msg_warn("card %s: its reader hangs; leaving it behind",
+		    p->name);
+		card->impl = NULL;
+		return;
+	}
 	pcsc_drop(p, 1);
 	for (u = 0; u < 2; u++)
 		for (t = 0; t < 2; t++)

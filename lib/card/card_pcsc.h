@@ -37,7 +37,6 @@ struct pcsc {
 	int have_h;
 	DWORD proto;
 	int fresh;		/* a new connection: read ICCSN again */
-	char reader[256];
 
 	/* under mu */
 	pthread_mutex_t mu;
@@ -46,9 +45,12 @@ struct pcsc {
 	X509 **old;		/* certificates of a card swapped out */
 	size_t nold;
 	char iccsn[21];
+	char reader[256];	/* written by the worker under mu */
 	int disabled;		/* out of service, persisted in state_file */
 	char reason[512];
 	int enable_once;	/* `card enable`: one VERIFY at counter >= 2 */
+	int pin_reload;		/* the worker re-reads pin-file= first */
+	char pin_state[64];	/* last GET PIN STATUS, for card_status */
 
 	struct card_worker *worker;
 };

@@ -212,8 +212,44 @@ pcsc_try_reader(struct pcsc *p, const char *reader, struct buf *why)
 		return pcsc_rv(p, rv, reader, why);
 	p->have_h = 1;
 	p->fresh = 1;
+	pthread_mutex_lock(&p->mu);	/* card_status reads it */
 	snprintf(p->reader, sizeof(p->reader), "%s", reader);
+	pthread_mutex_unlock(&p->mu);
 	return CARD_OK;
+}
+
+static int pcsc_simple(struct pcsc *, const unsigned char *, size_t,
+    const char *, struct buf *);
+static int pcsc_iccsn(struct pcsc *, char[21], struct buf *);
+
+/*
+ * pcsc_probe - without reader=, or with iccsn=: is the card in the reader
+ * just connected an SMC-B, and the one configured? Lets the search go on
+ * to the next reader.
+ */
+static int
+pcsc_probe(struct pcsc *p, struct buf *why)
+{
+	char iccsn[21];
+	LONG rv;
+	int rc;
+
+	if ((rv = SCardBeginTransaction(p->h)) != SCARD_S_SUCCESS)
+		return pcsc_rv(p, rv, "SCardBeginTransaction", why);
+	rc = pcsc_simple(p, apdu_sel_root, sizeof(apdu_sel_root),
+	    "select SMC-B root", why);
+	if (rc == CARD_OK)
+		rc = pcsc_iccsn(p, iccsn, why);
+	if (rc == CARD_OK && p->iccsn_want != NULL &&
+	    strcasecmp(iccsn, p->iccsn_want) != 0) {
+		if (why)
+			(void)buf_printf(why, "reader \"%s\" holds card %s, "
+			    "not %s", p->reader, iccsn, p->iccsn_want);
+		rc = CARD_E_REMOVED;
+	}
+	if (p->have_h)
+		(void)SCardEndTransaction(p->h, SCARD_LEAVE_CARD);
+	return rc;
 }
 
 /* pcsc_connect - find the reader (reader=, else any) and connect */
@@ -239,8 +275,15 @@ pcsc_connect(struct pcsc *p, struct buf *why)
 		    strncmp(r, p->reader_want, strlen(p->reader_want)) != 0)
 			continue;
 		buf_reset(why);
-		if ((rc = pcsc_try_reader(p, r, why)) == CARD_OK)
+		if ((rc = pcsc_try_reader(p, r, why)) != CARD_OK)
+			continue;
+		if (p->reader_want != NULL && p->iccsn_want == NULL)
 			break;
+		if ((rc = pcsc_probe(p, why)) == CARD_OK)
+			break;
+		pcsc_drop(p, 0);	/* not ours: try the next reader */
+		if (rc == PCSC_RETRY || rc == CARD_E_NOKEY)
+			rc = CARD_E_REMOVED;
 	}
 	if (rc != CARD_OK && why && why->len == 0)
 		(void)buf_printf(why, "no reader %s%s%s",

@@ -101,15 +101,17 @@ card_worker_new(int (*exec)(void *, struct card_job *), void *impl)
 
 /*
  * card_worker_free - stop the thread. A thread stuck in a hung card is
- * left behind (detached) after a short wait rather than blocking the caller.
+ * left behind (detached) after a short wait rather than blocking the
+ * caller: then -1, and the caller must leave the backend state that the
+ * thread uses alone (it leaks, which beats a use after free).
  */
-void
+int
 card_worker_free(struct card_worker *w)
 {
 	struct timespec dl;
 
 	if (w == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
 	pthread_cond_broadcast(&w->cv);
@@ -117,13 +119,14 @@ card_worker_free(struct card_worker *w)
 	card_deadline(&dl, 3000);
 	if (pthread_timedjoin_np(w->thread, NULL, &dl) != 0) {
 		pthread_detach(w->thread);
-		return;		/* w leaks with the stuck thread: it uses it */
+		return -1;	/* w leaks with the stuck thread: it uses it */
 	}
 	if (w->cur != NULL)
 		card_job_unref(w->cur);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
+	return 0;
 }
 
 /* card_job_new - a job with one reference (the caller's) */

@@ -30,13 +30,18 @@ EXTRA_DIST += tests/unit/t_elc_kat.sh
 
 ## the virtual SMC-B and the PC/SC integration test (real pcscd + vpcd)
 check_PROGRAMS += tests/vcard/vsmartcard tests/pcsc/card_tool \
-	tests/pcsc/pool_tool
+	tests/pcsc/pool_tool tests/pcsc/apdu_tool
 tests_vcard_vsmartcard_SOURCES = tests/vcard/vsmartcard.c
 tests_vcard_vsmartcard_LDADD = $(KIM_LIBS)
 tests_pcsc_card_tool_SOURCES = tests/pcsc/card_tool.c
 tests_pcsc_card_tool_LDADD = $(KIM_LIBS)
 tests_pcsc_pool_tool_SOURCES = tests/pcsc/pool_tool.c
 tests_pcsc_pool_tool_LDADD = $(KIM_LIBS)
-TESTS += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh
+tests_pcsc_apdu_tool_SOURCES = tests/pcsc/apdu_tool.c
+tests_pcsc_apdu_tool_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS)
+tests_pcsc_apdu_tool_LDADD = $(PCSC_LIBS)
+TESTS += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh \
+	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh
 EXTRA_DIST += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh \
+	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh \
 	tests/pcsc/pcscd_harness.sh

@@ -1,7 +1,9 @@
 /*
  * card_tool.c - drive a card through the card interface from a shell test:
  *
- *	card_tool [-t MS] 'NAME backend=... fields' COMMAND [ARGS]...
+ *	card_tool [-t MS] [-w MS] 'NAME backend=... fields' COMMAND [ARGS]...
+ *	    (-t: deadline of each call; -w: with repeat, go on after a
+ *	    failure and pause MS between the calls)
  *	    cert osig|enc rsa|ecc	the certificate, PEM
  *	    sign rsa|ecc HASHHEX	the signature, hex (ECDSA: DER)
  *	    decipher rsa|elc FILE	the key, hex
@@ -71,15 +73,17 @@ main(int argc, char **argv)
 	    out = BUF_INIT;
 	struct timespec dl, t0, t1;
 	struct card *card = NULL;
-	long ms = 30000;
+	long ms = 30000, wait_ms = 0;
 	int opt, rc = CARD_E_CONFIG, n = 1, calls = 0, i;
 	char **a;
 	FILE *fp;
 
 	msg_open("card_tool", 0, 0);
-	while ((opt = getopt(argc, argv, "t:")) != -1)
+	while ((opt = getopt(argc, argv, "t:w:")) != -1)
 		if (opt == 't')
 			ms = atol(optarg);
+		else if (opt == 'w')
+			wait_ms = atol(optarg);
 	if (argc - optind < 2) {
 		fprintf(stderr, "usage: card_tool [-t MS] LINE COMMAND...\n");
 		return 2;
@@ -125,10 +129,19 @@ main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &t0);
 		for (i = 0; i < n; i++) {
 			buf_reset(&out);
+			if (i > 0 && wait_ms > 0) {
+				/* like a daemon that keeps running */
+				usleep((useconds_t)wait_ms * 1000);
+				card_deadline(&dl, ms);
+				buf_reset(&why);
+			}
 			rc = card_sign(card, strcmp(a[1], "rsa") == 0 ?
 			    CARD_SIG_RSA_PSS : CARD_SIG_ECDSA, in.data, &out,
 			    &dl, progress, &calls, &why);
-			if (rc != CARD_OK)
+			if (wait_ms > 0)
+				fprintf(stderr, "card_tool: sign %d: %s %s\n",
+				    i + 1, card_err_str(rc), buf_str(&why));
+			else if (rc != CARD_OK)
 				break;
 		}
 		clock_gettime(CLOCK_REALTIME, &t1);

@@ -21,7 +21,7 @@ fi
 dir=$(mktemp -d)
 VCARD_PIDS=
 cleanup() {
-	for p in $VCARD_PIDS; do kill $p 2>/dev/null; done
+	for p in $VCARD_PIDS; do kill -CONT $p 2>/dev/null; kill $p 2>/dev/null; done
 	pcsc_stop
 	rm -rf "$dir"
 }
@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..32
+echo 1..41
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -130,6 +130,13 @@ for k in osig-rsa osig-ecc enc-rsa enc-ecc; do
 	openssl x509 -in "$dir/card-$k.pem" -pubkey -noout > "$dir/card-$k.pub"
 done
 
+# the right card by its ICCSN (EF.GDO), not any card in the reader
+t "iccsn= of the card in the reader: it is used" \
+    "$tool" "$A iccsn=80276883110000123456" cert osig rsa
+"$tool" "$A iccsn=80276883110000999999" cert osig rsa >/dev/null 2>&1 &&
+    notok "another iccsn=: the card is not used" ||
+    ok "another iccsn=: the card is not used"
+
 # 2. signatures verify with the card's certificates
 printf 'KIM' | openssl dgst -sha256 -binary > "$dir/hash"
 hash=$(tohex < "$dir/hash")
@@ -152,6 +159,21 @@ if openssl pkeyutl -verify -pubin -inkey "$dir/card-osig-ecc.pub" \
 else
 	ok "the ECDSA signature does not verify for another hash"
 fi
+
+# the overhead of pcscd + vpcd + our backend per operation, against the
+# same RSA signature in-process (the virtual card runs at 0 ms delay and
+# does the same private-key operation); a delayed ACK would add ~40 ms
+OSOFT="o pool=p backend=soft key=$dir/keys/osig-rsa.key cert=$dir/keys/osig-rsa.crt"
+"$tool" "$A" repeat 100 sign rsa "$hash" >/dev/null 2>"$dir/err"
+card_ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
+"$tool" "$OSOFT" repeat 100 sign rsa "$hash" >/dev/null 2>"$dir/err"
+soft_ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
+over=$(awk -v c="${card_ms:-99999}" -v s="${soft_ms:-0}" \
+    'BEGIN { printf "%.2f", (c - s) / 100 }')
+echo "# 100 RSA signatures: card ${card_ms:-?} ms, in-process ${soft_ms:-?} ms: overhead $over ms per operation"
+awk -v o="$over" 'BEGIN { exit !(o < 5) }' &&
+    ok "PC/SC overhead per operation $over ms (< 5 ms: no delayed ACKs)" ||
+    notok "PC/SC overhead per operation $over ms (< 5 ms: no delayed ACKs)"
 
 # 3. decipher: what was encrypted to the card's ENC certificates comes back
 key=$(openssl rand -hex 32)
@@ -181,8 +203,13 @@ t "the soft backend deciphers the same cryptogram" \
 [ "$(cat "$dir/out")" = "$key" ] && ok "to the same key: card and soft agree" ||
     notok "to the same key: card and soft agree"
 
-# 4. PIN rules, with a second card in slot 1
-B=$(line b 1 "$dir/wrongpin")
+# 4. PIN rules, with a second card in slot 1, configured in a
+# kim-milter.conf for kimctl; its PIN file holds a wrong PIN at first
+cp "$dir/wrongpin" "$dir/bpin"
+B=$(line b 1 "$dir/bpin")
+C=$(line c 1 "$dir/pin")
+printf 'Card %s\nCard %s\n' "$B" "$C" > "$dir/kim-milter.conf"
+kimctl() { "$top_builddir/tools/kimctl" -c "$dir/kim-milter.conf" "$@"; }
 start_card 1 b
 wait_card "$B"
 "$tool" "$B" sign rsa "$hash" >/dev/null 2>"$dir/err"
@@ -196,20 +223,39 @@ grep_err "after two restarts the card is still out of service" \
     "card out of service"
 [ "$(counter b)" = 2 ] && ok "and the counter is still 2: no PIN was tried" ||
     notok "and the counter is still 2 (is $(counter b))"
-"$tool" "$B" status > "$dir/err" 2>&1
-grep_err "the status says why" "out of service: the card refused the PIN"
-B=$(line b 1 "$dir/pin")
-t "card enable with the fixed PIN file brings it back" \
-    "$tool" "$B" enable sign rsa "$hash"
+kimctl card status b > "$dir/err" 2>&1
+grep_err "kimctl card status says why" \
+    "out of service: the card refused the PIN"
+grep_err "and shows the counter without spending a try" \
+    "PIN.SMC 2 of 3 tries left"
+[ "$(counter b)" = 2 ] && ok "the counter is still 2 after kimctl card status" ||
+    notok "the counter is still 2 after kimctl card status (is $(counter b))"
+# a running "daemon" that keeps trying; the admin fixes the file, enables
+"$tool" -w 1500 "$B" repeat 2 sign rsa "$hash" >/dev/null 2>"$dir/daemon" &
+daemon=$!
+sleep 0.5
+cp "$dir/pin" "$dir/bpin"
+t "kimctl card enable with the fixed PIN file" kimctl card enable b
+cat "$dir/out" >> "$dir/err"
+grep_err "kimctl says that one PIN try is allowed, never at 1" \
+    "At 1 try left it is not"
+wait $daemon
+if grep -q "sign 1: card out of service" "$dir/daemon" &&
+    grep -q "sign 2: ok" "$dir/daemon"; then
+	ok "the running daemon picks the card up again"
+else
+	notok "the running daemon picks the card up again"
+	sed 's/^/# /' "$dir/daemon"
+fi
 [ "$(counter b)" = 3 ] && ok "the counter is back at 3" ||
     notok "the counter is back at 3 (is $(counter b))"
 
 stop_card b
 rm -f "$dir/c.vstate"
 start_card 1 c -c 1
-C=$(line c 1 "$dir/pin")
 wait_card "$C"
-"$tool" "$C" enable sign rsa "$hash" >/dev/null 2>"$dir/err"
+kimctl card enable c >/dev/null 2>&1
+"$tool" "$C" sign rsa "$hash" >/dev/null 2>"$dir/err"
 grep_err "at 1 try left even card enable tries no PIN" \
     "person at a card terminal"
 [ "$(counter c)" = 1 ] && ok "the counter stays at 1" ||
@@ -240,7 +286,24 @@ grep_err "a slow operation calls the progress callback meanwhile" \
     "progress called [2-9]"
 stop_card e
 
-# 6. card removed, put back, pcscd restarted: clean failures, then success
+# 6. a hung card (the process stopped): SCardTransmit would block forever;
+# the caller still gets its answer at its deadline, and the card works
+# again once it answers
+kill -STOP $PID_a
+timeout 20 "$tool" -t 1000 "$A" sign rsa "$hash" >/dev/null 2>"$dir/err"
+[ $? = 124 ] && echo "card_tool: did not exit" >> "$dir/err"
+ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
+if grep -q "card timeout" "$dir/err" && [ "${ms:-9999}" -lt 1500 ]; then
+	ok "a hung card: timeout at the 1 s deadline ($ms ms)"
+else
+	notok "a hung card: timeout at the 1 s deadline (${ms:-?} ms)"
+	sed 's/^/# /' "$dir/err"
+fi
+kill -CONT $PID_a
+t "the card answers again: the next operation succeeds" \
+    "$tool" "$A" sign rsa "$hash"
+
+# 7. card removed, put back, pcscd restarted: clean failures, then success
 "$tool" -t 3000 "$A" soak 7 rsa "$hash" > "$dir/soak" 2>"$dir/soak.err" &
 soak=$!
 sleep 1

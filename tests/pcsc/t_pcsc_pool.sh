@@ -20,7 +20,7 @@ fi
 dir=$(mktemp -d)
 VCARD_PIDS=
 cleanup() {
-	for p in $VCARD_PIDS; do kill $p 2>/dev/null; done
+	for p in $VCARD_PIDS; do kill -CONT $p 2>/dev/null; kill $p 2>/dev/null; done
 	pcsc_stop
 	rm -rf "$dir"
 }
@@ -32,7 +32,7 @@ fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 
-echo 1..8
+echo 1..9
 
 sh "$top_srcdir/tests/pki/mkpki.sh" "$dir/pki" >"$dir/pki.log" 2>&1 ||
     { echo "Bail out! tests/pki/mkpki.sh failed"; exit 1; }
@@ -44,7 +44,7 @@ else notok "private pcscd with vpcd"; echo "Bail out! no pcscd"; exit 1; fi
 
 # card SLOT PARTY: a card with a party's keys, 300 ms per operation
 card() {
-	"$vcard" -p $((VPCD_PORT + $1)) -k "$dir/pki/$2" -d 300 \
+	"$vcard" -p $((VPCD_PORT + $1)) -k "$dir/pki/$2" -d 300 -i 8027688311000000000$1 \
 	    -s "$dir/$2.vstate" 2>>"$dir/$2.log" &
 	VCARD_PIDS="$VCARD_PIDS $!"
 	eval "PID_$2=$!"
@@ -57,6 +57,17 @@ card 1 praxis
 K=$(line 0 klinikum)
 P=$(line 1 praxis)
 sleep 0.5
+
+# without reader=, iccsn= finds the card in whichever slot it is
+"$top_builddir/tests/pcsc/card_tool" "x pool=p backend=pcsc iccsn=80276883110000000001 pin-file=$dir/pin state-file=$dir/x.state" \
+    cert osig rsa > "$dir/x.pem" 2>"$dir/err"
+if [ "$(openssl x509 -in "$dir/x.pem" -noout -fingerprint 2>/dev/null)" = \
+    "$(openssl x509 -in "$dir/pki/praxis/osig-rsa.pem" -noout -fingerprint)" ]; then
+	ok "iccsn= without reader= finds the card in slot 1"
+else
+	notok "iccsn= without reader= finds the card in slot 1"
+	sed 's/^/# /' "$dir/err" | head -3
+fi
 
 # one card alone: 8 operations in a row
 "$pool" 4 8 "$K" > "$dir/one" 2>"$dir/err"

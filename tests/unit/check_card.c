@@ -534,8 +534,8 @@ START_TEST(test_pcsc_out_of_service)
 	struct card *c;
 	unsigned char hash[32] = {0};
 	struct buf out = BUF_INIT, why = BUF_INIT;
-	char state[128];
-	struct stat st;
+	char state[128], text[64];
+	FILE *fp;
 
 	c = open_ok("c pool=p backend=pcsc pin-file=%D/pin "
 	    "state-file=%D/disabled.state");
@@ -546,13 +546,25 @@ START_TEST(test_pcsc_out_of_service)
 	ck_assert_int_eq(card_status(c, &out), CARD_OK);
 	ck_assert_ptr_nonnull(strstr(buf_str(&out),
 	    "out of service: the card refused the PIN"));
-	/* the admin's enable clears it, also on disk */
+	/* the admin's enable clears it, also on disk: one try is allowed */
 	ck_assert_int_eq(card_enable(c, &why), CARD_OK);
 	snprintf(state, sizeof(state), "%s/disabled.state", dir);
-	ck_assert_int_ne(stat(state, &st), 0);
+	fp = fopen(state, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	ck_assert_str_eq(text, "enable-once\n");
 	buf_reset(&out);
 	ck_assert_int_eq(card_status(c, &out), CARD_OK);
-	ck_assert_ptr_nonnull(strstr(buf_str(&out), "in service"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&out), "in service (enabled by "
+	    "the admin: one PIN try allowed at a counter of 2 or more)"));
+	/* a restart in between keeps that */
+	card_free(c);
+	c = open_ok("c pool=p backend=pcsc pin-file=%D/pin "
+	    "state-file=%D/disabled.state");
+	buf_reset(&out);
+	ck_assert_int_eq(card_status(c, &out), CARD_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&out), "enabled by the admin"));
 	buf_free(&out);
 	buf_free(&why);
 	card_free(c);

@@ -150,6 +150,7 @@ START_TEST(test_one_lessee_per_card)
 	card_pool_release(p, z, CARD_OK);
 	card_pools_free(ps);
 	conf_unref(c);
+	buf_free(&why);
 }
 END_TEST
 
