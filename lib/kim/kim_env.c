@@ -446,6 +446,7 @@ kim_env_open(const unsigned char *der, size_t len,
 	KIM_AUTH_ENVELOPED *ae;
 	KIM_RECIPIENT_EMAIL *re;
 	KIM_KTRI *kt;
+	ASN1_OCTET_STRING *ct;
 	EVP_CIPHER_CTX *cctx = NULL;
 	struct buf cek = BUF_INIT, why = BUF_INIT;
 	const unsigned char *p = der;
@@ -506,11 +507,8 @@ kim_env_open(const unsigned char *der, size_t len,
 			goto out;
 		}
 	}
-	buf_reset(&r->decrypted);
-	if (buf_reserve(&r->decrypted, (size_t)ae->eci->content->length + 16) < 0) {
-		rc = KIM_E_NOMEM;
-		goto out;
-	}
+	/* decrypt in place: the ciphertext's buffer becomes the plaintext */
+	ct = ae->eci->content;
 	cctx = EVP_CIPHER_CTX_new();
 	if (cctx == NULL ||
 	    EVP_DecryptInit_ex(cctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
@@ -519,22 +517,25 @@ kim_env_open(const unsigned char *der, size_t len,
 	    EVP_DecryptInit_ex(cctx, NULL, NULL, cek.data, nonce) != 1 ||
 	    (aadlen > 0 && EVP_DecryptUpdate(cctx, NULL, &outl, aad,
 	    aadlen) != 1) ||
-	    EVP_DecryptUpdate(cctx, r->decrypted.data, &outl,
-	    ae->eci->content->data, ae->eci->content->length) != 1 ||
+	    EVP_DecryptUpdate(cctx, ct->data, &outl, ct->data,
+	    ct->length) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, taglen,
 	    ae->mac->data) != 1) {
 		rc = KIM_E_CRYPTO;
 		goto out;
 	}
-	if (EVP_DecryptFinal_ex(cctx, r->decrypted.data + outl, &fl) != 1) {
+	if (EVP_DecryptFinal_ex(cctx, ct->data + outl, &fl) != 1 ||
+	    outl + fl != ct->length) {
 		/* GCM hands out plaintext before the tag is checked: drop it */
-		buf_wipe(&r->decrypted);
+		OPENSSL_cleanse(ct->data, (size_t)ct->length);
 		set_dec(r, KIM_DEC_FORMAT, "authentication tag mismatch: the "
 		    "ciphertext was altered");
 		goto out;
 	}
-	r->decrypted.len = (size_t)outl + (size_t)fl;
-	r->decrypted.data[r->decrypted.len] = 0;
+	if (kim_asn1_take(ct, &r->decrypted) < 0) {
+		rc = KIM_E_NOMEM;
+		goto out;
+	}
 	set_dec(r, KIM_DEC_OK, "decrypted");
 out:
 	OPENSSL_free(aad);

@@ -6,11 +6,14 @@ noinst_HEADERS += include/kim.h include/kim_asn1.h include/kim_mime.h \
 	include/kim_cms.h
 
 ## codec tests: gematik's sample, openssl cms as the judge (tests/codec)
-check_PROGRAMS += tests/codec/cms_strip
+check_PROGRAMS += tests/codec/cms_strip tests/codec/peakrss
 tests_codec_cms_strip_SOURCES = tests/codec/cms_strip.c
 tests_codec_cms_strip_LDADD = $(OPENSSL_LIBS)
-TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_roundtrip.sh
-EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_roundtrip.sh \
+tests_codec_peakrss_SOURCES = tests/codec/peakrss.c
+TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
+	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh
+EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
+	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh \
 	tests/codec/mkkeys.sh tests/codec/gematik/README \
 	tests/codec/gematik/.gitattributes \
 	tests/codec/gematik/inputEmail.txt \
