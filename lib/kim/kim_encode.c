@@ -89,21 +89,23 @@ static int
 build_inner(const struct kim_encode_args *a, struct buf *content,
     struct buf *outer)
 {
-	struct buf crlf = BUF_INIT;
 	struct kim_mime_field f;
-	size_t hl, bo, pos = 0;
-	int has_dk = 0, rc = -1;
+	size_t hl, bo, pos = 0, hstart, hend;
+	int has_dk = 0;
 
-	if (kim_mime_crlf(a->msg, a->msglen, &crlf) < 0)
-		goto out;
-	kim_mime_split(crlf.data, crlf.len, &hl, &bo);
-	if (buf_reserve(content, crlf.len + 512) < 0 ||
-	    buf_puts(content, RFC822_WRAP) < 0 ||
-	    buf_append(content, crlf.data, hl) < 0)
-		goto out;
-	if (hl && crlf.data[hl - 1] != '\n' && buf_puts(content, "\r\n") < 0)
-		goto out;
-	while (kim_mime_next(crlf.data, hl, &pos, &f))
+	/* one pass into the final buffer: the mail is copied exactly once */
+	kim_mime_split(a->msg, a->msglen, &hl, &bo);
+	if (buf_reserve(content, a->msglen + 512) < 0 ||
+	    buf_puts(content, RFC822_WRAP) < 0)
+		return -1;
+	hstart = content->len;
+	if (kim_mime_crlf(a->msg, hl, content) < 0)
+		return -1;
+	if (content->len > hstart && content->data[content->len - 1] != '\n' &&
+	    buf_puts(content, "\r\n") < 0)
+		return -1;
+	while (kim_mime_next(content->data + hstart, content->len - hstart,
+	    &pos, &f))
 		if (kim_mime_is(&f, "X-KIM-Dienstkennung"))
 			has_dk = 1;
 	if (!has_dk)
@@ -115,26 +117,21 @@ build_inner(const struct kim_encode_args *a, struct buf *content,
 	else
 		buf_printf(content, "X-KIM-Middleware: kim-milter;%s\r\n",
 		    PACKAGE_VERSION);
-	/* a mail of headers only stays one: no blank line is invented */
-	if ((bo > hl && buf_puts(content, "\r\n") < 0) ||
-	    buf_append(content, crlf.data + bo, crlf.len - bo) < 0)
-		goto out;
-	/* the outer copies, from the inner as it is signed */
-	kim_mime_split(content->data + sizeof(RFC822_WRAP) - 1,
-	    content->len - (sizeof(RFC822_WRAP) - 1), &hl, &bo);
+	hend = content->len;
+	/* the outer copies, from the inner headers as they are signed */
 	pos = 0;
-	while (kim_mime_next(content->data + sizeof(RFC822_WRAP) - 1, hl, &pos,
-	    &f))
+	while (kim_mime_next(content->data + hstart, hend - hstart, &pos, &f))
 		if (is_copied(&f) && buf_append(outer, f.field,
 		    f.fieldlen) < 0)
-			goto out;
+			return -1;
 	if (outer->len && outer->data[outer->len - 1] != '\n' &&
 	    buf_puts(outer, "\r\n") < 0)
-		goto out;
-	rc = 0;
-out:
-	buf_free(&crlf);
-	return rc;
+		return -1;
+	/* a mail of headers only stays one: no blank line is invented */
+	if ((bo > hl && buf_puts(content, "\r\n") < 0) ||
+	    kim_mime_crlf(a->msg + bo, a->msglen - bo, content) < 0)
+		return -1;
+	return 0;
 }
 
 /* kim_encode - sign, encrypt, wrap */

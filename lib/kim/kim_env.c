@@ -206,7 +206,7 @@ kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts, size_t n,
 	X509_ATTRIBUTE *attr = NULL;
 	EVP_CIPHER_CTX *cctx = NULL;
 	unsigned char cek[CEK_LEN], nonce[GCM_NONCE_LEN], tag[GCM_TAG_LEN];
-	unsigned char *ct = NULL, *p;
+	unsigned char *p;
 	int rc = KIM_E_CRYPTO, outl, len;
 	size_t i;
 
@@ -256,27 +256,24 @@ kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts, size_t n,
 	if (!gcm_alg(ae->eci->alg, nonce))
 		goto ossl;
 
-	/* encrypt; the plaintext entity is dropped as soon as it is done */
-	ct = OPENSSL_malloc(entity->len + 1);
+	/* encrypt in place: the entity's buffer becomes the ciphertext */
 	cctx = EVP_CIPHER_CTX_new();
-	if (ct == NULL || cctx == NULL ||
+	if (cctx == NULL ||
 	    EVP_EncryptInit_ex(cctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN,
 	    NULL) != 1 ||
 	    EVP_EncryptInit_ex(cctx, NULL, NULL, cek, nonce) != 1 ||
-	    EVP_EncryptUpdate(cctx, ct, &outl, entity->data,
+	    EVP_EncryptUpdate(cctx, entity->data, &outl, entity->data,
 	    (int)entity->len) != 1 ||
-	    EVP_EncryptFinal_ex(cctx, ct + outl, &len) != 1 ||
+	    EVP_EncryptFinal_ex(cctx, entity->data + outl, &len) != 1 ||
+	    outl + len != (int)entity->len ||
 	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
 	    tag) != 1)
 		goto ossl;
-	outl += len;
-	buf_free(entity);
 	ae->eci->content = ASN1_OCTET_STRING_new();
-	if (ae->eci->content == NULL)
+	if (ae->eci->content == NULL ||
+	    kim_asn1_give(entity, ae->eci->content) < 0)
 		goto ossl;
-	ASN1_STRING_set0(ae->eci->content, ct, outl);
-	ct = NULL;
 	if (!ASN1_OCTET_STRING_set(ae->mac, tag, GCM_TAG_LEN))
 		goto ossl;
 	attr = kim_remails_attr(remails);
@@ -301,7 +298,6 @@ ossl:
 	kim_ossl_why(why, "building AuthEnvelopedData");
 out:
 	OPENSSL_cleanse(cek, sizeof(cek));
-	OPENSSL_free(ct);
 	EVP_CIPHER_CTX_free(cctx);
 	X509_ATTRIBUTE_free(attr);
 	KIM_RECIPIENT_INFO_free(ri);
