@@ -31,12 +31,17 @@ EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
 
 ## codec unit tests (Check)
 if HAVE_CHECK
-check_PROGRAMS += tests/unit/check_kim
-TESTS += tests/unit/check_kim
+check_PROGRAMS += tests/unit/check_kim tests/unit/check_kim_struct
+TESTS += tests/unit/check_kim tests/unit/check_kim_struct
 endif
-tests_unit_check_kim_SOURCES = tests/unit/check_kim.c
+tests_unit_check_kim_SOURCES = tests/unit/check_kim.c tests/unit/kim_test.c \
+	tests/unit/kim_test.h
 tests_unit_check_kim_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_kim_LDADD = $(TEST_LIBS)
+tests_unit_check_kim_struct_SOURCES = tests/unit/check_kim_struct.c \
+	tests/unit/kim_test.c tests/unit/kim_test.h
+tests_unit_check_kim_struct_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_kim_struct_LDADD = $(TEST_LIBS)
 
 ## libFuzzer target for the decoder: optional, needs clang with libFuzzer.
 ## `make fuzz` builds tests/fuzz/fuzz_decode; `make fuzz-run` runs it for
