@@ -37,9 +37,14 @@ echo "# N=$N bytes, baseline ${base} KB, encode ${enc} KB" \
 [ $r = 0 ] && echo "ok 1 - 20 MB mail encoded" || echo "not ok 1 - 20 MB mail encoded"
 [ $t2 = 0 ] && grep -q '^X-KIM-IntegrityCheckResult: 07' "$T/dec"; r=$?
 [ $r = 0 ] && echo "ok 2 - and decoded (00/07)" || echo "not ok 2 - and decoded (00/07)"
-[ $(( (enc - base) * 1024 )) -le $(( 4 * N )) ]; r=$?
-[ $r = 0 ] && echo "ok 3 - encode peak below baseline + 4 N" ||
+# a sanitizer build's shadow memory says nothing about the codec
+san=
+if [ -n "${ASAN_OPTIONS:-}" ] || ldd "$K" 2>/dev/null | grep -q libasan; then
+	san=" # SKIP sanitizer build"
+fi
+[ -n "$san" ] || [ $(( (enc - base) * 1024 )) -le $(( 4 * N )) ]; r=$?
+[ $r = 0 ] && echo "ok 3 - encode peak below baseline + 4 N$san" ||
     echo "not ok 3 - encode peak below baseline + 4 N"
-[ $(( (dec - base) * 1024 )) -le $(( 4 * N )) ]; r=$?
-[ $r = 0 ] && echo "ok 4 - decode peak below baseline + 4 N" ||
+[ -n "$san" ] || [ $(( (dec - base) * 1024 )) -le $(( 4 * N )) ]; r=$?
+[ $r = 0 ] && echo "ok 4 - decode peak below baseline + 4 N$san" ||
     echo "not ok 4 - decode peak below baseline + 4 N"
