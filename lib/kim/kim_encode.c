@@ -140,8 +140,10 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
     struct buf *why)
 {
 	STACK_OF(KIM_RECIPIENT_EMAIL) *remails = NULL;
-	struct buf content = BUF_INIT, entity = BUF_INIT, der = BUF_INIT;
+	struct buf content = BUF_INIT, prefix = BUF_INIT, suffix = BUF_INIT;
 	struct buf outer = BUF_INIT;
+	struct kim_part parts[3];
+	size_t start = out->len;
 	struct kim_cardctx cc;
 	struct kim_rcpt *rc_v = NULL;
 	struct timespec dl;
@@ -189,12 +191,9 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
 	cc.progress = a->progress;
 	cc.arg = a->progress_arg;
 	rc = kim_signed_build(&content, &cc, a->prefer_rsa_signature, remails,
-	    now, &entity, why);
+	    now, &prefix, &suffix, why);
 	if (card_err)
 		*card_err = cc.card_err;
-	if (rc < 0)
-		goto out;
-	rc = kim_env_build(&entity, rc_v, n, remails, a->ecies_oid, &der, why);
 	if (rc < 0)
 		goto out;
 
@@ -213,8 +212,15 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
 	    "Content-Disposition: attachment; filename=smime.p7m\r\n"
 	    "\r\n") < 0)
 		goto out;
-	buf_free(&outer);
-	if (kim_mime_b64_encode(der.data, der.len, out) < 0)
+	/* the signed entity is prefix || content || suffix, never joined */
+	parts[0].data = prefix.data;
+	parts[0].len = prefix.len;
+	parts[1].data = content.data;
+	parts[1].len = content.len;
+	parts[2].data = suffix.data;
+	parts[2].len = suffix.len;
+	rc = kim_env_build(parts, 3, rc_v, n, remails, a->ecies_oid, out, why);
+	if (rc < 0)
 		goto out;
 	rc = KIM_OK;
 out:
@@ -222,9 +228,13 @@ out:
 		buf_printf(why, "out of memory");
 	kim_remails_free(remails);
 	free(rc_v);
+	if (rc < 0 && out->len > start) {	/* nothing half-written */
+		out->len = start;
+		out->data[start] = 0;
+	}
 	buf_free(&content);
-	buf_free(&entity);
-	buf_free(&der);
+	buf_free(&prefix);
+	buf_free(&suffix);
 	buf_free(&outer);
 	return rc;
 }
