@@ -481,6 +481,52 @@ START_TEST(test_8bit_roundtrip)
 END_TEST
 
 
+
+/* base64: chunked encoding equals OpenSSL's, 76-character CRLF lines */
+START_TEST(test_b64_stream)
+{
+	unsigned char in[1000], ref[1400];
+	struct buf a = BUF_INIT, b = BUF_INIT, why = BUF_INIT;
+	struct kim_b64 st = KIM_B64_INIT;
+	size_t len, off, n, i, j;
+	int rl;
+
+	RAND_bytes(in, sizeof(in));
+	for (len = 0; len < sizeof(in); len += 1 + len / 3) {
+		buf_reset(&a);
+		buf_reset(&b);
+		for (off = 0; off < len; off += n) {
+			RAND_bytes((unsigned char *)&n, sizeof(n));
+			n = n % 7 + (off % 2 ? 0 : 100);
+			if (n > len - off)
+				n = len - off;
+			ck_assert_int_eq(kim_mime_b64_update(&st, in + off, n,
+			    &a), 0);
+		}
+		ck_assert_int_eq(kim_mime_b64_final(&st, &a), 0);
+		ck_assert_uint_eq(a.len, kim_mime_b64_size(len));
+		rl = EVP_EncodeBlock(ref, in, (int)len);
+		for (i = j = 0; i < a.len; i++) {
+			if (a.data[i] == '\r') {
+				ck_assert_int_eq(a.data[i + 1], '\n');
+				ck_assert(j % 76 == 0 || j == (size_t)rl);
+				i++;
+				continue;
+			}
+			ck_assert_int_eq(a.data[i], ref[j++]);
+		}
+		ck_assert_uint_eq(j, (size_t)rl);
+		ck_assert_int_eq(kim_mime_b64_decode(a.data, a.len, &b, &why),
+		    0);
+		ck_assert_uint_eq(b.len, len);
+		ck_assert(len == 0 || memcmp(b.data, in, len) == 0);
+	}
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&why);
+}
+END_TEST
+
 static Suite *
 kim_suite(void)
 {
@@ -499,6 +545,7 @@ kim_suite(void)
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_missing_remails);
 	tcase_add_test(tc, test_8bit_roundtrip);
+	tcase_add_test(tc, test_b64_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }
