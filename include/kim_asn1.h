@@ -151,6 +151,8 @@ DECLARE_ASN1_FUNCTIONS(KIM_ALG_PROTECTION)
 DECLARE_ASN1_FUNCTIONS(KIM_RECIPIENT_EMAIL)
 /* SET OF Attribute, for the DER of the signed attributes that is signed */
 DECLARE_ASN1_ITEM(KIM_ATTRIBUTES)
+/* SET OF RecipientInfo (sorted as DER wants when encoded) */
+DECLARE_ASN1_ITEM(KIM_RECIPIENT_INFOS)
 /* SET OF RecipientEmail, accepted when a sender nests the values */
 DECLARE_ASN1_ITEM(KIM_RECIPIENT_EMAILS)
 
@@ -167,6 +169,11 @@ int kim_asn1_rid_cmp(const KIM_RID *a, const KIM_RID *b);
  */
 long kim_asn1_signed_attrs_der(KIM_SIGNER_INFO *si, unsigned char **der);
 
+
+/* kim_asn1_hdr - append a DER tag byte and the length len; -1 on ENOMEM */
+int kim_asn1_hdr(struct buf *b, unsigned char tag, size_t len);
+/* kim_asn1_hdr_size - the size of such a header */
+size_t kim_asn1_hdr_size(size_t len);
 
 /*
  * kim_asn1_give - move a buffer's bytes into an ASN1_STRING without a copy

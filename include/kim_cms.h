@@ -52,12 +52,13 @@ void kim_remails_free(STACK_OF(KIM_RECIPIENT_EMAIL) *list);
 
 /*
  * kim_signed_build - SignedData over content (the rfc822 wrap) signed by
- * the card, appended to entity as the binary signed-data MIME entity.
- * The content buffer is consumed (freed) as early as possible.
+ * the card, as the binary signed-data MIME entity prefix || content ||
+ * suffix: the content is not copied; prefix and suffix are appended to.
  */
-int kim_signed_build(struct buf *content, struct kim_cardctx *cc,
+int kim_signed_build(const struct buf *content, struct kim_cardctx *cc,
     int prefer_rsa, STACK_OF(KIM_RECIPIENT_EMAIL) *remails, time_t now,
-    struct buf *entity, struct buf *why) __attribute__((warn_unused_result));
+    struct buf *prefix, struct buf *suffix, struct buf *why)
+    __attribute__((warn_unused_result));
 
 /*
  * kim_signed_verify - read a SignedData (DER) and set r->integrity (02, 03,
@@ -69,13 +70,21 @@ int kim_signed_verify(const unsigned char *der, size_t len,
     const struct kim_decode_args *a, struct kim_decode_result *r,
     STACK_OF(KIM_RECIPIENT_EMAIL) **remails);
 
+/* a piece of the plaintext of the envelope */
+struct kim_part {
+	const unsigned char *data;
+	size_t len;
+};
+
 /*
- * kim_env_build - AuthEnvelopedData (AES-256-GCM) of entity for the
- * recipients, DER appended to der. entity is consumed (wiped, freed).
+ * kim_env_build - AuthEnvelopedData (AES-256-GCM) of the concatenated
+ * parts for the recipients, appended to out as base64 in 76-character
+ * CRLF lines: encrypted and encoded in one pass, no DER copy is made.
  */
-int kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts,
-    size_t n, STACK_OF(KIM_RECIPIENT_EMAIL) *remails, const char *ecies_oid,
-    struct buf *der, struct buf *why) __attribute__((warn_unused_result));
+int kim_env_build(const struct kim_part *parts, size_t nparts,
+    const struct kim_rcpt *rcpts, size_t n,
+    STACK_OF(KIM_RECIPIENT_EMAIL) *remails, const char *ecies_oid,
+    struct buf *out, struct buf *why) __attribute__((warn_unused_result));
 
 /*
  * kim_env_open - decrypt an AuthEnvelopedData (DER) for a->address with

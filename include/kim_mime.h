@@ -61,6 +61,23 @@ int kim_mime_param(const char *value, const char *param, struct buf *out);
 /* kim_mime_addr - the address of a From-like value (inside <> or bare) */
 int kim_mime_addr(const char *value, struct buf *out);
 
+/* streaming base64 encoder state: set to KIM_B64_INIT */
+struct kim_b64 {
+	unsigned char carry[3];
+	int ncarry;
+	int col;
+};
+#define KIM_B64_INIT {{0, 0, 0}, 0, 0}
+
+/* kim_mime_b64_size - bytes that n input bytes encode to, lines included */
+size_t kim_mime_b64_size(size_t n);
+/* kim_mime_b64_update - encode more bytes (lines of 76, CRLF) onto out */
+int kim_mime_b64_update(struct kim_b64 *st, const unsigned char *in,
+    size_t len, struct buf *out) __attribute__((warn_unused_result));
+/* kim_mime_b64_final - the last group and line end */
+int kim_mime_b64_final(struct kim_b64 *st, struct buf *out)
+    __attribute__((warn_unused_result));
+
 /* kim_mime_b64_encode - base64 in lines of 76 characters ending CRLF */
 int kim_mime_b64_encode(const unsigned char *in, size_t len, struct buf *out)
     __attribute__((warn_unused_result));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -138,8 +139,13 @@ static int
 read_all(FILE *fp, struct buf *b)
 {
 	unsigned char tmp[65536];
+	struct stat st;
 	size_t n;
 
+	/* a file on stdin: one allocation of its size, no doubling copies */
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && buf_reserve(b, (size_t)st.st_size) < 0)
+		return -1;
 	while ((n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
 		if (buf_append(b, tmp, n) < 0)
 			return -1;

@@ -123,6 +123,11 @@ ASN1_ITEM_TEMPLATE(KIM_ATTRIBUTES) =
 	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, KIM_ATTRIBUTES, X509_ATTRIBUTE)
 ASN1_ITEM_TEMPLATE_END(KIM_ATTRIBUTES)
 
+ASN1_ITEM_TEMPLATE(KIM_RECIPIENT_INFOS) =
+	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, KIM_RECIPIENT_INFOS,
+	    KIM_RECIPIENT_INFO)
+ASN1_ITEM_TEMPLATE_END(KIM_RECIPIENT_INFOS)
+
 ASN1_ITEM_TEMPLATE(KIM_RECIPIENT_EMAILS) =
 	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, KIM_RECIPIENT_EMAILS,
 	    KIM_RECIPIENT_EMAIL)
@@ -290,4 +295,36 @@ kim_asn1_take(ASN1_STRING *s, struct buf *b)
 	s->data = NULL;
 	s->length = 0;
 	return 0;
+}
+
+/* kim_asn1_hdr_size - tag byte plus the DER length octets */
+size_t
+kim_asn1_hdr_size(size_t len)
+{
+	size_t n = 2;
+
+	if (len >= 0x80)
+		for (; len; len >>= 8)
+			n++;
+	return n;
+}
+
+/* kim_asn1_hdr - a DER header for a value of len bytes */
+int
+kim_asn1_hdr(struct buf *b, unsigned char tag, size_t len)
+{
+	unsigned char h[16];
+	size_t n = 0, i, l;
+
+	h[n++] = tag;
+	if (len < 0x80) {
+		h[n++] = (unsigned char)len;
+	} else {
+		for (i = 0, l = len; l; l >>= 8)
+			i++;
+		h[n++] = (unsigned char)(0x80 | i);
+		while (i--)
+			h[n++] = (unsigned char)(len >> (8 * i));
+	}
+	return buf_append(b, h, n);
 }

@@ -89,21 +89,23 @@ static int
 build_inner(const struct kim_encode_args *a, struct buf *content,
     struct buf *outer)
 {
-	struct buf crlf = BUF_INIT;
 	struct kim_mime_field f;
-	size_t hl, bo, pos = 0;
-	int has_dk = 0, rc = -1;
+	size_t hl, bo, pos = 0, hstart, hend;
+	int has_dk = 0;
 
-	if (kim_mime_crlf(a->msg, a->msglen, &crlf) < 0)
-		goto out;
-	kim_mime_split(crlf.data, crlf.len, &hl, &bo);
-	if (buf_reserve(content, crlf.len + 512) < 0 ||
-	    buf_puts(content, RFC822_WRAP) < 0 ||
-	    buf_append(content, crlf.data, hl) < 0)
-		goto out;
-	if (hl && crlf.data[hl - 1] != '\n' && buf_puts(content, "\r\n") < 0)
-		goto out;
-	while (kim_mime_next(crlf.data, hl, &pos, &f))
+	/* one pass into the final buffer: the mail is copied exactly once */
+	kim_mime_split(a->msg, a->msglen, &hl, &bo);
+	if (buf_reserve(content, a->msglen + 512) < 0 ||
+	    buf_puts(content, RFC822_WRAP) < 0)
+		return -1;
+	hstart = content->len;
+	if (kim_mime_crlf(a->msg, hl, content) < 0)
+		return -1;
+	if (content->len > hstart && content->data[content->len - 1] != '\n' &&
+	    buf_puts(content, "\r\n") < 0)
+		return -1;
+	while (kim_mime_next(content->data + hstart, content->len - hstart,
+	    &pos, &f))
 		if (kim_mime_is(&f, "X-KIM-Dienstkennung"))
 			has_dk = 1;
 	if (!has_dk)
@@ -115,26 +117,21 @@ build_inner(const struct kim_encode_args *a, struct buf *content,
 	else
 		buf_printf(content, "X-KIM-Middleware: kim-milter;%s\r\n",
 		    PACKAGE_VERSION);
-	/* a mail of headers only stays one: no blank line is invented */
-	if ((bo > hl && buf_puts(content, "\r\n") < 0) ||
-	    buf_append(content, crlf.data + bo, crlf.len - bo) < 0)
-		goto out;
-	/* the outer copies, from the inner as it is signed */
-	kim_mime_split(content->data + sizeof(RFC822_WRAP) - 1,
-	    content->len - (sizeof(RFC822_WRAP) - 1), &hl, &bo);
+	hend = content->len;
+	/* the outer copies, from the inner headers as they are signed */
 	pos = 0;
-	while (kim_mime_next(content->data + sizeof(RFC822_WRAP) - 1, hl, &pos,
-	    &f))
+	while (kim_mime_next(content->data + hstart, hend - hstart, &pos, &f))
 		if (is_copied(&f) && buf_append(outer, f.field,
 		    f.fieldlen) < 0)
-			goto out;
+			return -1;
 	if (outer->len && outer->data[outer->len - 1] != '\n' &&
 	    buf_puts(outer, "\r\n") < 0)
-		goto out;
-	rc = 0;
-out:
-	buf_free(&crlf);
-	return rc;
+		return -1;
+	/* a mail of headers only stays one: no blank line is invented */
+	if ((bo > hl && buf_puts(content, "\r\n") < 0) ||
+	    kim_mime_crlf(a->msg + bo, a->msglen - bo, content) < 0)
+		return -1;
+	return 0;
 }
 
 /* kim_encode - sign, encrypt, wrap */
@@ -143,8 +140,10 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
     struct buf *why)
 {
 	STACK_OF(KIM_RECIPIENT_EMAIL) *remails = NULL;
-	struct buf content = BUF_INIT, entity = BUF_INIT, der = BUF_INIT;
+	struct buf content = BUF_INIT, prefix = BUF_INIT, suffix = BUF_INIT;
 	struct buf outer = BUF_INIT;
+	struct kim_part parts[3];
+	size_t start = out->len;
 	struct kim_cardctx cc;
 	struct kim_rcpt *rc_v = NULL;
 	struct timespec dl;
@@ -192,12 +191,9 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
 	cc.progress = a->progress;
 	cc.arg = a->progress_arg;
 	rc = kim_signed_build(&content, &cc, a->prefer_rsa_signature, remails,
-	    now, &entity, why);
+	    now, &prefix, &suffix, why);
 	if (card_err)
 		*card_err = cc.card_err;
-	if (rc < 0)
-		goto out;
-	rc = kim_env_build(&entity, rc_v, n, remails, a->ecies_oid, &der, why);
 	if (rc < 0)
 		goto out;
 
@@ -216,8 +212,15 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
 	    "Content-Disposition: attachment; filename=smime.p7m\r\n"
 	    "\r\n") < 0)
 		goto out;
-	buf_free(&outer);
-	if (kim_mime_b64_encode(der.data, der.len, out) < 0)
+	/* the signed entity is prefix || content || suffix, never joined */
+	parts[0].data = prefix.data;
+	parts[0].len = prefix.len;
+	parts[1].data = content.data;
+	parts[1].len = content.len;
+	parts[2].data = suffix.data;
+	parts[2].len = suffix.len;
+	rc = kim_env_build(parts, 3, rc_v, n, remails, a->ecies_oid, out, why);
+	if (rc < 0)
 		goto out;
 	rc = KIM_OK;
 out:
@@ -225,9 +228,13 @@ out:
 		buf_printf(why, "out of memory");
 	kim_remails_free(remails);
 	free(rc_v);
+	if (rc < 0 && out->len > start) {	/* nothing half-written */
+		out->len = start;
+		out->data[start] = 0;
+	}
 	buf_free(&content);
-	buf_free(&entity);
-	buf_free(&der);
+	buf_free(&prefix);
+	buf_free(&suffix);
 	buf_free(&outer);
 	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "elc.h"
 #include "kim_cms.h"
+#include "kim_mime.h"
 
 #define GCM_NONCE_LEN 12
 #define GCM_TAG_LEN 16
@@ -194,23 +195,82 @@ out:
 	return ok;
 }
 
-/* kim_env_build - encrypt entity to the recipients */
-int
-kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts, size_t n,
-    STACK_OF(KIM_RECIPIENT_EMAIL) *remails, const char *ecies_oid,
-    struct buf *der, struct buf *why)
+/* append_i2d - append the DER of a value of an item */
+static int
+append_i2d(struct buf *b, const void *v, const ASN1_ITEM *it)
 {
-	KIM_CI_AUTHENV *ci = NULL;
-	KIM_AUTH_ENVELOPED *ae;
+	unsigned char *der = NULL;
+	int len, rc;
+
+	len = ASN1_item_i2d((const ASN1_VALUE *)v, &der, it);
+	if (len <= 0)
+		return -1;
+	rc = buf_append(b, der, (size_t)len);
+	OPENSSL_free(der);
+	return rc;
+}
+
+#define CHUNK 65536
+
+/*
+ * seal - encrypt the parts chunk by chunk and base64 them onto out; the
+ * tag goes to tag.
+ */
+static int
+seal(EVP_CIPHER_CTX *cctx, const struct kim_part *parts, size_t nparts,
+    struct kim_b64 *st, struct buf *out, unsigned char *tag)
+{
+	unsigned char *ct;
+	size_t i, off, n;
+	int outl, rc = -1;
+
+	ct = OPENSSL_malloc(CHUNK + 16);
+	if (ct == NULL)
+		return -1;
+	for (i = 0; i < nparts; i++)
+		for (off = 0; off < parts[i].len; off += n) {
+			n = parts[i].len - off;
+			if (n > CHUNK)
+				n = CHUNK;
+			if (EVP_EncryptUpdate(cctx, ct, &outl,
+			    parts[i].data + off, (int)n) != 1 ||
+			    kim_mime_b64_update(st, ct, (size_t)outl, out) < 0)
+				goto out;
+		}
+	if (EVP_EncryptFinal_ex(cctx, ct, &outl) != 1 ||
+	    kim_mime_b64_update(st, ct, (size_t)outl, out) < 0 ||
+	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
+	    tag) != 1)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(ct);
+	return rc;
+}
+
+/* kim_env_build - encrypt the parts to the recipients, base64 onto out */
+int
+kim_env_build(const struct kim_part *parts, size_t nparts,
+    const struct kim_rcpt *rcpts, size_t n,
+    STACK_OF(KIM_RECIPIENT_EMAIL) *remails, const char *ecies_oid,
+    struct buf *out, struct buf *why)
+{
+	STACK_OF(KIM_RECIPIENT_INFO) *ris = NULL;
+	STACK_OF(X509_ATTRIBUTE) *unauth = NULL;
 	KIM_RECIPIENT_INFO *ri = NULL;
 	X509_ATTRIBUTE *attr = NULL;
+	X509_ALGOR *alg = NULL;
 	EVP_CIPHER_CTX *cctx = NULL;
+	struct buf head = BUF_INIT, eci = BUF_INIT, ua = BUF_INIT;
+	struct buf pre = BUF_INIT, t = BUF_INIT;
+	struct kim_b64 st = KIM_B64_INIT;
 	unsigned char cek[CEK_LEN], nonce[GCM_NONCE_LEN], tag[GCM_TAG_LEN];
-	unsigned char *ct = NULL, *p;
-	int rc = KIM_E_CRYPTO, outl, len;
-	size_t i;
+	size_t clen = 0, i, ecilen, body, total;
+	int rc = KIM_E_CRYPTO;
 
-	if (entity->len > INT_MAX - 64) {
+	for (i = 0; i < nparts; i++)
+		clen += parts[i].len;
+	if (clen > INT_MAX - 64) {
 		buf_printf(why, "message too large");
 		rc = KIM_E_INPUT;
 		goto out;
@@ -218,13 +278,9 @@ kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts, size_t n,
 	if (RAND_bytes(cek, sizeof(cek)) != 1 ||
 	    RAND_bytes(nonce, sizeof(nonce)) != 1)
 		goto ossl;
-	ci = KIM_CI_AUTHENV_new();
-	if (ci == NULL)
-		goto ossl;
-	ASN1_OBJECT_free(ci->type);
-	ci->type = OBJ_nid2obj(NID_id_smime_ct_authEnvelopedData);
-	ae = ci->d;
-	if (!ASN1_INTEGER_set(ae->version, 0))
+	/* one KeyTransRecipientInfo per certificate (A_2108) */
+	ris = sk_KIM_RECIPIENT_INFO_new_null();
+	if (ris == NULL)
 		goto ossl;
 	for (i = 0; i < n; i++) {
 		ri = KIM_RECIPIENT_INFO_new();
@@ -247,65 +303,84 @@ kim_env_build(struct buf *entity, const struct kim_rcpt *rcpts, size_t n,
 			rc = KIM_E_CERT;
 			goto out;
 		}
-		if (!sk_KIM_RECIPIENT_INFO_push(ae->ris, ri))
+		if (!sk_KIM_RECIPIENT_INFO_push(ris, ri))
 			goto ossl;
 		ri = NULL;
 	}
-	ASN1_OBJECT_free(ae->eci->type);
-	ae->eci->type = OBJ_nid2obj(NID_pkcs7_data);
-	if (!gcm_alg(ae->eci->alg, nonce))
+	alg = X509_ALGOR_new();
+	attr = kim_remails_attr(remails);
+	if (alg == NULL || !gcm_alg(alg, nonce) || attr == NULL ||
+	    X509at_add1_attr(&unauth, attr) == NULL)
 		goto ossl;
 
-	/* encrypt; the plaintext entity is dropped as soon as it is done */
-	ct = OPENSSL_malloc(entity->len + 1);
+	/*
+	 * The DER around the ciphertext: ContentInfo { authEnvelopedData,
+	 * AuthEnvelopedData { 0, recipientInfos, { id-data, aes256-GCM,
+	 * [0] ciphertext }, mac, [2] unauthAttrs } }; lengths are known
+	 * before encryption (GCM keeps the length, the tag has 16 bytes).
+	 */
+	if (buf_append(&head, "\x02\x01\x00", 3) < 0 ||
+	    append_i2d(&head, ris, ASN1_ITEM_rptr(KIM_RECIPIENT_INFOS)) < 0 ||
+	    append_i2d(&eci, OBJ_nid2obj(NID_pkcs7_data),
+	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0 ||
+	    append_i2d(&eci, alg, ASN1_ITEM_rptr(X509_ALGOR)) < 0 ||
+	    append_i2d(&ua, unauth, ASN1_ITEM_rptr(KIM_ATTRIBUTES)) < 0)
+		goto ossl;
+	ua.data[0] = 0xa2;	/* [2] IMPLICIT SET OF */
+	ecilen = eci.len + kim_asn1_hdr_size(clen) + clen;
+	if (kim_asn1_hdr(&head, 0x30, ecilen) < 0 ||
+	    buf_append(&head, eci.data, eci.len) < 0 ||
+	    kim_asn1_hdr(&head, 0x80, clen) < 0)
+		goto ossl;
+	body = head.len + clen + 2 + GCM_TAG_LEN + ua.len;
+	if (append_i2d(&t, OBJ_nid2obj(NID_id_smime_ct_authEnvelopedData),
+	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0 ||
+	    kim_asn1_hdr(&pre, 0x30, t.len + kim_asn1_hdr_size(
+	    kim_asn1_hdr_size(body) + body) + kim_asn1_hdr_size(body) +
+	    body) < 0 ||
+	    buf_append(&pre, t.data, t.len) < 0 ||
+	    kim_asn1_hdr(&pre, 0xa0, kim_asn1_hdr_size(body) + body) < 0 ||
+	    kim_asn1_hdr(&pre, 0x30, body) < 0 ||
+	    buf_append(&pre, head.data, head.len) < 0)
+		goto ossl;
+	total = pre.len + clen + 2 + GCM_TAG_LEN + ua.len;
+	if (buf_reserve(out, kim_mime_b64_size(total)) < 0) {
+		rc = KIM_E_NOMEM;
+		goto out;
+	}
 	cctx = EVP_CIPHER_CTX_new();
-	if (ct == NULL || cctx == NULL ||
+	if (cctx == NULL ||
 	    EVP_EncryptInit_ex(cctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN,
 	    NULL) != 1 ||
 	    EVP_EncryptInit_ex(cctx, NULL, NULL, cek, nonce) != 1 ||
-	    EVP_EncryptUpdate(cctx, ct, &outl, entity->data,
-	    (int)entity->len) != 1 ||
-	    EVP_EncryptFinal_ex(cctx, ct + outl, &len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
-	    tag) != 1)
+	    kim_mime_b64_update(&st, pre.data, pre.len, out) < 0 ||
+	    seal(cctx, parts, nparts, &st, out, tag) < 0)
 		goto ossl;
-	outl += len;
-	buf_free(entity);
-	ae->eci->content = ASN1_OCTET_STRING_new();
-	if (ae->eci->content == NULL)
+	buf_reset(&t);
+	if (kim_asn1_hdr(&t, 0x04, GCM_TAG_LEN) < 0 ||
+	    buf_append(&t, tag, GCM_TAG_LEN) < 0 ||
+	    buf_append(&t, ua.data, ua.len) < 0 ||
+	    kim_mime_b64_update(&st, t.data, t.len, out) < 0 ||
+	    kim_mime_b64_final(&st, out) < 0)
 		goto ossl;
-	ASN1_STRING_set0(ae->eci->content, ct, outl);
-	ct = NULL;
-	if (!ASN1_OCTET_STRING_set(ae->mac, tag, GCM_TAG_LEN))
-		goto ossl;
-	attr = kim_remails_attr(remails);
-	if (attr == NULL || X509at_add1_attr(&ae->unauth_attrs, attr) == NULL)
-		goto ossl;
-
-	len = i2d_KIM_CI_AUTHENV(ci, NULL);
-	if (len <= 0)
-		goto ossl;
-	if (buf_reserve(der, (size_t)len) < 0) {
-		rc = KIM_E_NOMEM;
-		goto out;
-	}
-	p = der->data + der->len;
-	if (i2d_KIM_CI_AUTHENV(ci, &p) != len)
-		goto ossl;
-	der->len += len;
-	der->data[der->len] = 0;
 	rc = 0;
 	goto out;
 ossl:
 	kim_ossl_why(why, "building AuthEnvelopedData");
 out:
 	OPENSSL_cleanse(cek, sizeof(cek));
-	OPENSSL_free(ct);
 	EVP_CIPHER_CTX_free(cctx);
 	X509_ATTRIBUTE_free(attr);
+	X509_ALGOR_free(alg);
 	KIM_RECIPIENT_INFO_free(ri);
-	KIM_CI_AUTHENV_free(ci);
+	sk_KIM_RECIPIENT_INFO_pop_free(ris, KIM_RECIPIENT_INFO_free);
+	sk_X509_ATTRIBUTE_pop_free(unauth, X509_ATTRIBUTE_free);
+	buf_free(&head);
+	buf_free(&eci);
+	buf_free(&ua);
+	buf_free(&pre);
+	buf_free(&t);
 	return rc;
 }
 
@@ -446,6 +521,7 @@ kim_env_open(const unsigned char *der, size_t len,
 	KIM_AUTH_ENVELOPED *ae;
 	KIM_RECIPIENT_EMAIL *re;
 	KIM_KTRI *kt;
+	ASN1_OCTET_STRING *ct;
 	EVP_CIPHER_CTX *cctx = NULL;
 	struct buf cek = BUF_INIT, why = BUF_INIT;
 	const unsigned char *p = der;
@@ -506,11 +582,8 @@ kim_env_open(const unsigned char *der, size_t len,
 			goto out;
 		}
 	}
-	buf_reset(&r->decrypted);
-	if (buf_reserve(&r->decrypted, (size_t)ae->eci->content->length + 16) < 0) {
-		rc = KIM_E_NOMEM;
-		goto out;
-	}
+	/* decrypt in place: the ciphertext's buffer becomes the plaintext */
+	ct = ae->eci->content;
 	cctx = EVP_CIPHER_CTX_new();
 	if (cctx == NULL ||
 	    EVP_DecryptInit_ex(cctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
@@ -519,22 +592,25 @@ kim_env_open(const unsigned char *der, size_t len,
 	    EVP_DecryptInit_ex(cctx, NULL, NULL, cek.data, nonce) != 1 ||
 	    (aadlen > 0 && EVP_DecryptUpdate(cctx, NULL, &outl, aad,
 	    aadlen) != 1) ||
-	    EVP_DecryptUpdate(cctx, r->decrypted.data, &outl,
-	    ae->eci->content->data, ae->eci->content->length) != 1 ||
+	    EVP_DecryptUpdate(cctx, ct->data, &outl, ct->data,
+	    ct->length) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG, taglen,
 	    ae->mac->data) != 1) {
 		rc = KIM_E_CRYPTO;
 		goto out;
 	}
-	if (EVP_DecryptFinal_ex(cctx, r->decrypted.data + outl, &fl) != 1) {
+	if (EVP_DecryptFinal_ex(cctx, ct->data + outl, &fl) != 1 ||
+	    outl + fl != ct->length) {
 		/* GCM hands out plaintext before the tag is checked: drop it */
-		buf_wipe(&r->decrypted);
+		OPENSSL_cleanse(ct->data, (size_t)ct->length);
 		set_dec(r, KIM_DEC_FORMAT, "authentication tag mismatch: the "
 		    "ciphertext was altered");
 		goto out;
 	}
-	r->decrypted.len = (size_t)outl + (size_t)fl;
-	r->decrypted.data[r->decrypted.len] = 0;
+	if (kim_asn1_take(ct, &r->decrypted) < 0) {
+		rc = KIM_E_NOMEM;
+		goto out;
+	}
 	set_dec(r, KIM_DEC_OK, "decrypted");
 out:
 	OPENSSL_free(aad);

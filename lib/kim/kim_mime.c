@@ -201,48 +201,101 @@ kim_mime_addr(const char *value, struct buf *out)
 static const char b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* kim_mime_b64_size - the encoded size with CRLF after every 76 */
+size_t
+kim_mime_b64_size(size_t n)
+{
+	size_t chars = (n + 2) / 3 * 4;
+
+	return chars + (chars + 75) / 76 * 2;
+}
+
+/* group - one 3-byte group as 4 characters, with a line end after 76 */
+static inline unsigned char *
+group(struct kim_b64 *st, unsigned char *o, const unsigned char *in)
+{
+	unsigned long v;
+
+	v = (unsigned long)in[0] << 16 | (unsigned long)in[1] << 8 | in[2];
+	*o++ = b64chars[v >> 18];
+	*o++ = b64chars[(v >> 12) & 63];
+	*o++ = b64chars[(v >> 6) & 63];
+	*o++ = b64chars[v & 63];
+	if ((st->col += 4) == 76) {
+		*o++ = '\r';
+		*o++ = '\n';
+		st->col = 0;
+	}
+	return o;
+}
+
+/* kim_mime_b64_update - encode whole groups, keep the rest for later */
+int
+kim_mime_b64_update(struct kim_b64 *st, const unsigned char *in, size_t len,
+    struct buf *out)
+{
+	unsigned char *o;
+	size_t i = 0, groups;
+
+	groups = (st->ncarry + len) / 3;
+	if (buf_reserve(out, groups * 4 + (groups * 4 / 76 + 1) * 2) < 0)
+		return -1;
+	o = out->data + out->len;
+	while (st->ncarry && st->ncarry < 3 && i < len)
+		st->carry[st->ncarry++] = in[i++];
+	if (st->ncarry == 3) {
+		o = group(st, o, st->carry);
+		st->ncarry = 0;
+	}
+	for (; st->ncarry == 0 && i + 3 <= len; i += 3)
+		o = group(st, o, in + i);
+	while (i < len)
+		st->carry[st->ncarry++] = in[i++];
+	out->len = o - out->data;
+	out->data[out->len] = 0;
+	return 0;
+}
+
+/* kim_mime_b64_final - padding and the last line end */
+int
+kim_mime_b64_final(struct kim_b64 *st, struct buf *out)
+{
+	unsigned char *o;
+	unsigned long v;
+
+	if (buf_reserve(out, 6) < 0)
+		return -1;
+	o = out->data + out->len;
+	if (st->ncarry) {
+		v = (unsigned long)st->carry[0] << 16;
+		if (st->ncarry > 1)
+			v |= (unsigned long)st->carry[1] << 8;
+		*o++ = b64chars[v >> 18];
+		*o++ = b64chars[(v >> 12) & 63];
+		*o++ = st->ncarry > 1 ? b64chars[(v >> 6) & 63] : '=';
+		*o++ = '=';
+		st->col += 4;
+	}
+	if (st->col) {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	st->ncarry = st->col = 0;
+	out->len = o - out->data;
+	out->data[out->len] = 0;
+	return 0;
+}
+
 /* kim_mime_b64_encode - 76-character lines, CRLF */
 int
 kim_mime_b64_encode(const unsigned char *in, size_t len, struct buf *out)
 {
-	size_t i, groups, need, col = 0;
-	unsigned char *o;
-	unsigned long v;
+	struct kim_b64 st = KIM_B64_INIT;
 
-	groups = (len + 2) / 3;
-	need = groups * 4 + (groups * 4 / 76 + 1) * 2;
-	if (buf_reserve(out, need) < 0)
+	if (buf_reserve(out, kim_mime_b64_size(len)) < 0 ||
+	    kim_mime_b64_update(&st, in, len, out) < 0)
 		return -1;
-	o = out->data + out->len;
-	for (i = 0; i + 3 <= len; i += 3) {
-		v = (unsigned long)in[i] << 16 | in[i + 1] << 8 | in[i + 2];
-		*o++ = b64chars[v >> 18];
-		*o++ = b64chars[(v >> 12) & 63];
-		*o++ = b64chars[(v >> 6) & 63];
-		*o++ = b64chars[v & 63];
-		if ((col += 4) == 76) {
-			*o++ = '\r';
-			*o++ = '\n';
-			col = 0;
-		}
-	}
-	if (i < len) {
-		v = (unsigned long)in[i] << 16;
-		if (i + 1 < len)
-			v |= in[i + 1] << 8;
-		*o++ = b64chars[v >> 18];
-		*o++ = b64chars[(v >> 12) & 63];
-		*o++ = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
-		*o++ = '=';
-		col += 4;
-	}
-	if (col) {
-		*o++ = '\r';
-		*o++ = '\n';
-	}
-	out->len = o - out->data;
-	out->data[out->len] = 0;
-	return 0;
+	return kim_mime_b64_final(&st, out);
 }
 
 /* kim_mime_b64_decode - strict alphabet, blanks and line ends skipped */

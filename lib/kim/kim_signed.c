@@ -171,21 +171,107 @@ out:
 	return sk;
 }
 
-/* kim_signed_build - sign content with the card, append the MIME entity */
-int
-kim_signed_build(struct buf *content, struct kim_cardctx *cc, int prefer_rsa,
-    STACK_OF(KIM_RECIPIENT_EMAIL) *remails, time_t now, struct buf *entity,
-    struct buf *why)
+/* append_i2d - append the DER of a value of an item */
+static int
+append_i2d(struct buf *b, const void *v, const ASN1_ITEM *it)
 {
-	KIM_CI_SIGNED *ci = NULL;
-	KIM_SIGNED_DATA *sd;
+	unsigned char *der = NULL;
+	int len, rc;
+
+	len = ASN1_item_i2d((const ASN1_VALUE *)v, &der, it);
+	if (len <= 0)
+		return -1;
+	rc = buf_append(b, der, (size_t)len);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/*
+ * assemble - the DER around the content: ContentInfo { signedData,
+ * SignedData { 1, {sha256}, { id-data, [0] OCTET STRING content },
+ * [0] { signer }, { signerInfo } } }. The content itself is never copied:
+ * prefix and suffix go before and after it.
+ */
+static int
+assemble(size_t clen, X509 *signer, KIM_SIGNER_INFO *si,
+    struct buf *prefix, struct buf *suffix)
+{
+	struct buf head = BUF_INIT, tail = BUF_INIT, t = BUF_INIT;
+	ASN1_INTEGER *one = ASN1_INTEGER_new();
+	X509_ALGOR *dalg = sha256_alg();
+	size_t oct, exp, encap, body;
+	int rc = -1;
+
+	/* version, digestAlgorithms */
+	if (one == NULL || dalg == NULL || !ASN1_INTEGER_set(one, 1) ||
+	    append_i2d(&head, one, ASN1_ITEM_rptr(ASN1_INTEGER)) < 0 ||
+	    append_i2d(&t, dalg, ASN1_ITEM_rptr(X509_ALGOR)) < 0 ||
+	    kim_asn1_hdr(&head, 0x31, t.len) < 0 ||
+	    buf_append(&head, t.data, t.len) < 0)
+		goto out;
+	/* encapContentInfo up to the content octets */
+	buf_reset(&t);
+	if (append_i2d(&t, OBJ_nid2obj(NID_pkcs7_data),
+	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0)
+		goto out;
+	oct = kim_asn1_hdr_size(clen) + clen;
+	exp = kim_asn1_hdr_size(oct) + oct;
+	encap = t.len + exp;
+	if (kim_asn1_hdr(&head, 0x30, encap) < 0 ||
+	    buf_append(&head, t.data, t.len) < 0 ||
+	    kim_asn1_hdr(&head, 0xa0, oct) < 0 ||
+	    kim_asn1_hdr(&head, 0x04, clen) < 0)
+		goto out;
+	/* certificates [0] IMPLICIT SET OF, signerInfos SET OF */
+	buf_reset(&t);
+	if (append_i2d(&t, signer, ASN1_ITEM_rptr(X509)) < 0 ||
+	    kim_asn1_hdr(&tail, 0xa0, t.len) < 0 ||
+	    buf_append(&tail, t.data, t.len) < 0)
+		goto out;
+	buf_reset(&t);
+	if (append_i2d(&t, si, ASN1_ITEM_rptr(KIM_SIGNER_INFO)) < 0 ||
+	    kim_asn1_hdr(&tail, 0x31, t.len) < 0 ||
+	    buf_append(&tail, t.data, t.len) < 0)
+		goto out;
+	/* the encap header counts once in head: take the content out */
+	body = head.len + clen + tail.len;
+	buf_reset(&t);
+	if (append_i2d(&t, OBJ_nid2obj(NID_pkcs7_signed),
+	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0)
+		goto out;
+	if (buf_append(prefix, signed_entity_hdr,
+	    sizeof(signed_entity_hdr) - 1) < 0 ||
+	    kim_asn1_hdr(prefix, 0x30, t.len + kim_asn1_hdr_size(
+	    kim_asn1_hdr_size(body) + body) + kim_asn1_hdr_size(body) +
+	    body) < 0 ||
+	    buf_append(prefix, t.data, t.len) < 0 ||
+	    kim_asn1_hdr(prefix, 0xa0, kim_asn1_hdr_size(body) + body) < 0 ||
+	    kim_asn1_hdr(prefix, 0x30, body) < 0 ||
+	    buf_append(prefix, head.data, head.len) < 0 ||
+	    buf_append(suffix, tail.data, tail.len) < 0)
+		goto out;
+	rc = 0;
+out:
+	ASN1_INTEGER_free(one);
+	X509_ALGOR_free(dalg);
+	buf_free(&head);
+	buf_free(&tail);
+	buf_free(&t);
+	return rc;
+}
+
+/* kim_signed_build - sign content with the card: entity prefix and suffix */
+int
+kim_signed_build(const struct buf *content, struct kim_cardctx *cc,
+    int prefer_rsa, STACK_OF(KIM_RECIPIENT_EMAIL) *remails, time_t now,
+    struct buf *prefix, struct buf *suffix, struct buf *why)
+{
 	KIM_SIGNER_INFO *si = NULL;
 	struct buf sig = BUF_INIT;
-	unsigned char md[32], amd[32], *ader = NULL, *p;
+	unsigned char md[32], amd[32], *ader = NULL;
 	enum card_sigalg alg;
 	X509 *signer;
-	int rc = KIM_E_NOMEM, alen, len, crc;
-	X509_ALGOR *dalg;
+	int rc = KIM_E_NOMEM, alen, crc;
 
 	signer = prefer_rsa ? NULL :
 	    card_certificate(cc->card, CARD_USE_OSIG, CARD_KEY_ECC);
@@ -204,31 +290,9 @@ kim_signed_build(struct buf *content, struct kim_cardctx *cc, int prefer_rsa,
 	if (EVP_Digest(content->data, content->len, md, NULL, EVP_sha256(),
 	    NULL) != 1)
 		goto ossl;
-
-	ci = KIM_CI_SIGNED_new();
 	si = KIM_SIGNER_INFO_new();
-	if (ci == NULL || si == NULL)
+	if (si == NULL)
 		goto ossl;
-	ASN1_OBJECT_free(ci->type);
-	ci->type = OBJ_nid2obj(NID_pkcs7_signed);
-	sd = ci->d;
-	dalg = sha256_alg();
-	if (!ASN1_INTEGER_set(sd->version, 1) || dalg == NULL ||
-	    !sk_X509_ALGOR_push(sd->digest_algs, dalg)) {
-		X509_ALGOR_free(dalg);
-		goto ossl;
-	}
-	ASN1_OBJECT_free(sd->encap->type);
-	sd->encap->type = OBJ_nid2obj(NID_pkcs7_data);
-	sd->encap->content = ASN1_OCTET_STRING_new();
-	if (sd->encap->content == NULL ||
-	    kim_asn1_give(content, sd->encap->content) < 0)
-		goto ossl;
-	sd->certs = sk_X509_new_null();
-	if (sd->certs == NULL || !X509_add_cert(sd->certs, signer,
-	    X509_ADD_FLAG_UP_REF))
-		goto ossl;
-
 	/* SignerInfo v1, issuerAndSerialNumber (A_2124) */
 	if (!ASN1_INTEGER_set(si->version, 1))
 		goto ossl;
@@ -263,24 +327,10 @@ kim_signed_build(struct buf *content, struct kim_cardctx *cc, int prefer_rsa,
 		rc = KIM_E_CARD;
 		goto out;
 	}
-	if (!ASN1_OCTET_STRING_set(si->signature, sig.data, (int)sig.len) ||
-	    !sk_KIM_SIGNER_INFO_push(sd->signers, si))
+	if (!ASN1_OCTET_STRING_set(si->signature, sig.data, (int)sig.len))
 		goto ossl;
-	si = NULL;
-
-	/* the entity: headers, then the DER written in place */
-	len = i2d_KIM_CI_SIGNED(ci, NULL);
-	if (len <= 0)
+	if (assemble(content->len, signer, si, prefix, suffix) < 0)
 		goto ossl;
-	if (buf_append(entity, signed_entity_hdr,
-	    sizeof(signed_entity_hdr) - 1) < 0 ||
-	    buf_reserve(entity, (size_t)len) < 0)
-		goto out;
-	p = entity->data + entity->len;
-	if (i2d_KIM_CI_SIGNED(ci, &p) != len)
-		goto ossl;
-	entity->len += len;
-	entity->data[entity->len] = 0;
 	rc = 0;
 	goto out;
 ossl:
@@ -290,7 +340,6 @@ out:
 	OPENSSL_free(ader);
 	buf_free(&sig);
 	KIM_SIGNER_INFO_free(si);
-	KIM_CI_SIGNED_free(ci);
 	return rc;
 }
 

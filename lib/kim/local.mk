@@ -6,11 +6,14 @@ noinst_HEADERS += include/kim.h include/kim_asn1.h include/kim_mime.h \
 	include/kim_cms.h
 
 ## codec tests: gematik's sample, openssl cms as the judge (tests/codec)
-check_PROGRAMS += tests/codec/cms_strip
+check_PROGRAMS += tests/codec/cms_strip tests/codec/peakrss
 tests_codec_cms_strip_SOURCES = tests/codec/cms_strip.c
 tests_codec_cms_strip_LDADD = $(OPENSSL_LIBS)
-TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_roundtrip.sh
-EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_roundtrip.sh \
+tests_codec_peakrss_SOURCES = tests/codec/peakrss.c
+TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
+	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh
+EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
+	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh \
 	tests/codec/mkkeys.sh tests/codec/gematik/README \
 	tests/codec/gematik/.gitattributes \
 	tests/codec/gematik/inputEmail.txt \
@@ -28,12 +31,17 @@ EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh tests/codec/t_rou
 
 ## codec unit tests (Check)
 if HAVE_CHECK
-check_PROGRAMS += tests/unit/check_kim
-TESTS += tests/unit/check_kim
+check_PROGRAMS += tests/unit/check_kim tests/unit/check_kim_struct
+TESTS += tests/unit/check_kim tests/unit/check_kim_struct
 endif
-tests_unit_check_kim_SOURCES = tests/unit/check_kim.c
+tests_unit_check_kim_SOURCES = tests/unit/check_kim.c tests/unit/kim_test.c \
+	tests/unit/kim_test.h
 tests_unit_check_kim_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_kim_LDADD = $(TEST_LIBS)
+tests_unit_check_kim_struct_SOURCES = tests/unit/check_kim_struct.c \
+	tests/unit/kim_test.c tests/unit/kim_test.h
+tests_unit_check_kim_struct_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_kim_struct_LDADD = $(TEST_LIBS)
 
 ## libFuzzer target for the decoder: optional, needs clang with libFuzzer.
 ## `make fuzz` builds tests/fuzz/fuzz_decode; `make fuzz-run` runs it for
