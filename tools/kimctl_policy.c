@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dir.h"
 #include "kimctl.h"
 #include "policy.h"
 
@@ -82,16 +83,62 @@ prefix_lines(FILE *fp, const char *prefix, const struct buf *b)
 	}
 }
 
-/*
- * dir_check - the directory lookup for the lint. The directory module
- * (lib/dir) is not part of this build yet: no check, and the lint says so.
- * When it lands, return its "is this KIM address known" function here.
- */
-static policy_dir_known_fn
-dir_check(struct kimctl *k, void **arg)
+/* dir_known - the lint's question to the directory module */
+static int
+dir_known(const char *kim_address, void *arg, struct buf *err)
 {
-	*arg = NULL;
-	return NULL;
+	struct dir_result *r = NULL;
+	int st, rc;
+
+	st = dir_lookup(arg, kim_address, 0, &r);
+	switch (st) {
+	case DIR_FOUND:
+		rc = 1;
+		break;
+	case DIR_NOT_FOUND:
+		rc = 0;
+		break;
+	case DIR_UNUSABLE:
+		(void)buf_printf(err, "in the KIM directory, but not usable: "
+		    "%s", r ? r->reason : "?");
+		rc = 0;
+		break;
+	default:
+		(void)buf_puts(err, r && r->reason[0] ? r->reason :
+		    "directory unavailable");
+		rc = -1;
+		break;
+	}
+	dir_result_free(r);
+	return rc;
+}
+
+/*
+ * dir_check - the directory check of the lint: the directory of
+ * kim-milter.conf (DirectoryURI), or a note why there is none. The caller
+ * closes *dp.
+ */
+static void
+dir_check(const struct conf *c, struct policy_dir_check *dc, struct dir **dp,
+    struct buf *skipped)
+{
+	struct buf why = BUF_INIT;
+
+	memset(dc, 0, sizeof(*dc));
+	*dp = NULL;
+	if (c->dir_uri == NULL) {
+		dc->skipped = "no directory configured (DirectoryURI is not set)";
+		return;
+	}
+	if ((*dp = dir_open(c, &why)) == NULL) {
+		(void)buf_printf(skipped, "the directory cannot be opened: %s",
+		    buf_str(&why));
+		dc->skipped = buf_str(skipped);
+	} else {
+		dc->known = dir_known;
+		dc->arg = *dp;
+	}
+	buf_free(&why);
 }
 
 /* parse_opts - the options of `policy test` and `policy lint` */
@@ -353,10 +400,10 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 {
 	struct policy_opts o;
 	struct policy_set *set = NULL;
-	struct buf diag = BUF_INIT, notes = BUF_INIT;
-	policy_dir_known_fn known;
+	struct buf diag = BUF_INIT, notes = BUF_INIT, skipped = BUF_INIT;
+	struct policy_dir_check dc;
+	struct dir *d = NULL;
 	const char *dir;
-	void *arg;
 	size_t i;
 	int rc = KIMCTL_EX_USAGE, problems;
 
@@ -371,8 +418,8 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 		goto out;
 	}
 	dir = o.dir ? o.dir : k->conf->policy_directory;
-	known = dir_check(k, &arg);
-	problems = policy_check(dir, k->conf, known, arg, &diag, &notes, &set);
+	dir_check(k->conf, &dc, &d, &skipped);
+	problems = policy_check(dir, k->conf, &dc, &diag, &notes, &set);
 	if (set == NULL && problems == 0)
 		problems = 1;	/* refused: never report "no problems" */
 	if (k->json) {
@@ -402,9 +449,11 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 	}
 	rc = problems ? KIMCTL_EX_FAIL : KIMCTL_EX_OK;
 out:
+	dir_close(d);
 	policy_set_unref(set);
 	buf_free(&diag);
 	buf_free(&notes);
+	buf_free(&skipped);
 	free(o.rcpts);
 	return rc;
 }
