@@ -355,9 +355,9 @@ test_rcpt(const struct policy_set *set, const struct conf *conf,
 	print_decision_text("gate:", &gate, gnote);
 }
 
-/* policy_test - `kimctl policy test --from ADDR --rcpt ADDR...` */
+/* cmd_test - `kimctl policy test --from ADDR --rcpt ADDR...` */
 static int
-policy_test(struct kimctl *k, int argc, char **argv)
+cmd_test(struct kimctl *k, int argc, char **argv)
 {
 	struct policy_opts o;
 	struct policy_set *set = NULL;
@@ -452,9 +452,9 @@ out:
 	return rc;
 }
 
-/* policy_lint_cmd - `kimctl policy lint`: every problem with file:line */
+/* cmd_lint - `kimctl policy lint`: every problem with file:line */
 static int
-policy_lint_cmd(struct kimctl *k, int argc, char **argv)
+cmd_lint(struct kimctl *k, int argc, char **argv)
 {
 	struct policy_opts o;
 	struct policy_set *set = NULL;
@@ -521,9 +521,9 @@ int
 kimctl_policy(struct kimctl *k, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
-		return policy_test(k, argc - 1, argv + 1);
+		return cmd_test(k, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "lint") == 0)
-		return policy_lint_cmd(k, argc - 1, argv + 1);
+		return cmd_lint(k, argc - 1, argv + 1);
 	fprintf(stderr, "usage: kimctl policy test [--dir DIR] [--size BYTES] "
 	    "[--dienstkennung DK] [--no-directory] --from ADDR "
 	    "--rcpt ADDR...\n"
