@@ -105,8 +105,9 @@ struct dir_result *dir_result_dup(const struct dir_result *r);
 
 /*
  * dir_known - for the policy lint (policy_dir_known_fn, arg = struct dir):
- * 1 when the directory has an entry for the address (usable or not), 0 when
- * it has none, -1 when it cannot be asked (reason in err).
+ * 1 when the directory has a usable entry for the address, 0 when it has
+ * none or an unusable one (the reason in err), -1 when it cannot be asked
+ * (reason in err).
  */
 int dir_known(const char *address, void *dir, struct buf *err);
 

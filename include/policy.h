@@ -16,6 +16,8 @@
  * - A struct policy is owned by its set and valid as long as the caller holds
  *   a reference to that set. All strings returned by accessors are borrowed
  *   from the set.
+ * - A loaded set is never modified: any number of threads may match and
+ *   decide with it at once without locks.
  *
  * Precedence (decided at load time): an exact address beats `*@domain`,
  * which beats `*@*.domain`; among `*@*.domain` patterns the longer domain
@@ -169,7 +171,7 @@ struct policy_decision {
 /* which kind of recipient, from the front's and the gate's point of view */
 enum policy_rcpt_kind {
 	POLICY_RCPT_NOT_KIM = 0,	/* not in KimDomains: never touched */
-	POLICY_RCPT_OWN,		/* a KimAddress of a policy: inbound */
+	POLICY_RCPT_OWN,		/* KimAddress or LocalKimAddresses: inbound */
 	POLICY_RCPT_KIM,		/* an outbound KIM recipient */
 };
 
@@ -208,24 +210,30 @@ void policy_gate_eom(const struct policy *p, const char *sender,
 /* ---- lint ------------------------------------------------------------- */
 
 /*
- * A directory check for the lint (supplied by the directory module once it
- * is merged): does the directory know this KIM address? Returns 1 known,
- * 0 unknown, -1 could not ask (reason in err).
+ * A directory check for the lint (kimctl and kim-milter -n pass the
+ * directory module's lookup): does the directory know this KIM address?
+ * known returns 1 known and usable, 0 not usable (err empty: no entry;
+ * else why, e.g. no valid certificate), -1 could not ask (why in err).
  */
 typedef int (*policy_dir_known_fn)(const char *kim_address, void *arg,
     struct buf *err);
 
+struct policy_dir_check {
+	policy_dir_known_fn known;	/* NULL: the check is skipped */
+	void *arg;
+	const char *skipped;		/* why, when known is NULL */
+};
+
 /*
  * policy_lint - checks beyond the load: one KIM address used with two
- * card pools, a default policy that lets bounces send KIM, and, with
- * dir_known, KIM addresses the directory does not know (without it, a note
- * says the check was skipped). Problems go to
- * diag as "file:line: text", remarks (checks skipped) to notes. Returns
- * the number of problems.
+ * card pools, a default policy that lets bounces send KIM, and, with a
+ * directory check, KIM addresses the directory does not know (without
+ * one, dc NULL or dc->known NULL, a note says the check was skipped and
+ * why). Problems go to diag as "file:line: text", remarks to notes.
+ * Returns the number of problems.
  */
 int policy_lint(const struct policy_set *set, const struct conf *conf,
-    policy_dir_known_fn dir_known, void *arg, struct buf *diag,
-    struct buf *notes);
+    const struct policy_dir_check *dc, struct buf *diag, struct buf *notes);
 
 /*
  * policy_check - load dir (NULL: conf->policy_directory) and lint it: what
@@ -234,7 +242,7 @@ int policy_lint(const struct policy_set *set, const struct conf *conf,
  * set (or NULL when it was refused) for the caller to unref.
  */
 int policy_check(const char *dir, const struct conf *conf,
-    policy_dir_known_fn dir_known, void *arg, struct buf *diag,
-    struct buf *notes, struct policy_set **setp);
+    const struct policy_dir_check *dc, struct buf *diag, struct buf *notes,
+    struct policy_set **setp);
 
 #endif

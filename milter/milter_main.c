@@ -76,8 +76,17 @@ check_config(const char *path)
 		buf_free(&diag);
 		return 1;
 	}
-	problems = policy_lint(rt->policies, rt->conf,
-	    rt->conf->dir_uri ? dir_known : NULL, rt->dir, &diag, &notes);
+	{
+		struct policy_dir_check dc = {NULL, NULL,
+		    "no directory configured (DirectoryURI is not set)"};
+
+		if (rt->conf->dir_uri) {
+			dc.known = dir_known;
+			dc.arg = rt->dir;
+		}
+		problems = policy_lint(rt->policies, rt->conf, &dc, &diag,
+		    &notes);
+	}
 	print_diag(&diag);
 	if (notes.len)
 		fputs(buf_str(&notes), stdout);

@@ -22,3 +22,6 @@ tests_unit_check_policy_LDADD = $(TEST_LIBS)
 
 TESTS += tests/policy/t_kimctl_policy.sh
 EXTRA_DIST += tests/policy/t_kimctl_policy.sh
+# the directory lint against a real slapd and redis-server (tests/dir harness)
+TESTS += tests/policy/t_policy_dir_lint.sh
+EXTRA_DIST += tests/policy/t_policy_dir_lint.sh

@@ -160,67 +160,77 @@ policy_set_default(const struct policy_set *set)
 	return set->def;
 }
 
-/* accessors: see policy.h */
+/* policy_name - the file stem, or "built-in default" */
 const char *
 policy_name(const struct policy *p)
 {
 	return p->name;
 }
 
+/* policy_file - path of the file, NULL when built in */
 const char *
 policy_file(const struct policy *p)
 {
 	return p->file;
 }
 
+/* policy_description - Description, or NULL */
 const char *
 policy_description(const struct policy *p)
 {
 	return p->description;
 }
 
+/* policy_is_default - built in or Default yes */
 int
 policy_is_default(const struct policy *p)
 {
 	return p->is_default;
 }
 
+/* policy_is_builtin - the built-in default policy? */
 int
 policy_is_builtin(const struct policy *p)
 {
 	return p->builtin;
 }
 
+/* policy_kim_allowed - KimSending yes? */
 int
 policy_kim_allowed(const struct policy *p)
 {
 	return p->kim_sending == 1;
 }
 
+/* policy_kim_address - KimAddress, or NULL */
 const char *
 policy_kim_address(const struct policy *p)
 {
 	return p->kim_address;
 }
 
+/* policy_card_pool - CardPool, or NULL */
 const char *
 policy_card_pool(const struct policy *p)
 {
 	return p->card_pool;
 }
 
+/* policy_dienstkennung - the Dienstkennung for messages without one */
 const char *
 policy_dienstkennung(const struct policy *p)
 {
 	return p->dk[0];
 }
 
+/* policy_dienstkennung_count - number of allowed Dienstkennungen */
 size_t
 policy_dienstkennung_count(const struct policy *p)
 {
 	return p->ndk;
 }
 
+/* policy_dienstkennung_get - the i-th allowed one, the default first */
 const char *
 policy_dienstkennung_get(const struct policy *p, size_t i)
 {
@@ -249,12 +259,14 @@ policy_dienstkennung_allowed(const struct policy *p, const char *dk)
 	return NULL;
 }
 
+/* policy_max_size - MaxMessageSize in bytes */
 size_t
 policy_max_size(const struct policy *p)
 {
 	return p->max_size;
 }
 
+/* policy_action - the On-<Class> action of a failure class */
 enum policy_action
 policy_action(const struct policy *p, enum policy_failure f)
 {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "policy_int.h"
@@ -159,7 +160,10 @@ policy_gate_eom(const struct policy *p, const char *sender, size_t size,
 	d->dienstkennung = dk;
 }
 
-/* policy_rcpt_kind - not KIM, one of our own KIM addresses, or outbound */
+/*
+ * policy_rcpt_kind - not KIM, one of our own KIM addresses (a policy's
+ * KimAddress or LocalKimAddresses: inbound), or outbound
+ */
 enum policy_rcpt_kind
 policy_rcpt_kind(const struct policy_set *set, const struct conf *conf,
     const char *rcpt)
@@ -178,6 +182,10 @@ policy_rcpt_kind(const struct policy_set *set, const struct conf *conf,
 	if (set->def->kim_address != NULL &&
 	    strcmp(set->def->kim_address, addr) == 0)
 		return POLICY_RCPT_OWN;
+	/* the inbound extras of kim-milter.conf */
+	for (i = 0; i < conf->n_local_kim_addresses; i++)
+		if (strcasecmp(conf->local_kim_addresses[i], addr) == 0)
+			return POLICY_RCPT_OWN;
 	return POLICY_RCPT_KIM;
 }
 

@@ -43,16 +43,17 @@ lint_shared_address(const struct policy_set *set, struct buf *diag)
 
 /* lint_directory - every KIM address the set sends as must be known */
 static int
-lint_directory(const struct policy_set *set, policy_dir_known_fn dir_known,
-    void *arg, struct buf *diag, struct buf *notes)
+lint_directory(const struct policy_set *set,
+    const struct policy_dir_check *dc, struct buf *diag, struct buf *notes)
 {
 	size_t i;
 	int problems = 0;
 
-	if (dir_known == NULL) {
-		(void)buf_puts(notes, "directory check skipped: no directory "
-		    "configured (KIM addresses were not looked up in the "
-		    "KIM directory)\n");
+	if (dc == NULL || dc->known == NULL) {
+		(void)buf_printf(notes, "directory check skipped: %s (the KIM "
+		    "addresses of the policies were not looked up)\n",
+		    dc && dc->skipped ? dc->skipped :
+		    "no directory configured");
 		return 0;
 	}
 	for (i = 0; i < set->npolicies; i++) {
@@ -62,11 +63,16 @@ lint_directory(const struct policy_set *set, policy_dir_known_fn dir_known,
 
 		if (p->kim_sending != 1 || p->kim_address == NULL)
 			continue;
-		rc = dir_known(p->kim_address, arg, &err);
-		if (rc == 0) {
+		rc = dc->known(p->kim_address, dc->arg, &err);
+		if (rc == 0 && err.len == 0) {
 			(void)buf_printf(diag, "%s:%d: KimAddress %s is not "
 			    "in the KIM directory\n", p->file,
 			    p->lines[PK_KIM_ADDRESS], p->kim_address);
+			problems++;
+		} else if (rc == 0) {
+			(void)buf_printf(diag, "%s:%d: KimAddress %s: %s\n",
+			    p->file, p->lines[PK_KIM_ADDRESS], p->kim_address,
+			    buf_str(&err));
 			problems++;
 		} else if (rc < 0) {
 			(void)buf_printf(diag, "%s:%d: KimAddress %s: the KIM "
@@ -83,8 +89,7 @@ lint_directory(const struct policy_set *set, policy_dir_known_fn dir_known,
 /* policy_lint - everything beyond the load */
 int
 policy_lint(const struct policy_set *set, const struct conf *conf,
-    policy_dir_known_fn dir_known, void *arg, struct buf *diag,
-    struct buf *notes)
+    const struct policy_dir_check *dc, struct buf *diag, struct buf *notes)
 {
 	const struct policy *def = set->def;
 	int problems = 0;
@@ -99,7 +104,7 @@ policy_lint(const struct policy_set *set, const struct conf *conf,
 		    "send as %s\n", def->file, def->lines[PK_DEFAULT],
 		    def->kim_address);
 	problems += lint_shared_address(set, diag);
-	problems += lint_directory(set, dir_known, arg, diag, notes);
+	problems += lint_directory(set, dc, diag, notes);
 	/* the card's Telematik-ID against the directory: PC/SC issue */
 	(void)buf_puts(notes, "card check skipped: the Telematik-ID of the "
 	    "cards is not compared with the directory yet\n");
@@ -121,8 +126,8 @@ count_lines(const struct buf *b, size_t from)
 /* policy_check - load and lint, for kim-milter -n and kimctl policy lint */
 int
 policy_check(const char *dir, const struct conf *conf,
-    policy_dir_known_fn dir_known, void *arg, struct buf *diag,
-    struct buf *notes, struct policy_set **setp)
+    const struct policy_dir_check *dc, struct buf *diag, struct buf *notes,
+    struct policy_set **setp)
 {
 	struct policy_set *set;
 	size_t start = diag->len;
@@ -131,7 +136,7 @@ policy_check(const char *dir, const struct conf *conf,
 		dir = conf->policy_directory;
 	set = policy_set_load(dir, conf, diag);
 	if (set != NULL)
-		(void)policy_lint(set, conf, dir_known, arg, diag, notes);
+		(void)policy_lint(set, conf, dc, diag, notes);
 	else
 		(void)buf_puts(notes, "the policy files were refused: the "
 		    "checks after loading did not run\n");

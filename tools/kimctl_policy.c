@@ -21,6 +21,7 @@ struct policy_opts {
 	size_t nrcpts;
 	size_t size;			/* --size, 0: not checked */
 	const char *dk;			/* --dienstkennung */
+	int no_dir;			/* --no-directory */
 };
 
 /* json_str - a JSON string literal (or null) */
@@ -84,29 +85,31 @@ prefix_lines(FILE *fp, const char *prefix, const struct buf *b)
 }
 
 /*
- * dir_check - the directory lookup for the lint: with a DirectoryURI, the
- * lint asks the directory (through the cache) whether each KIM sender
- * address exists; without one, no check, and the lint says so. The caller
- * closes *arg with dir_close.
+ * dir_check - the directory check of the lint: the directory of
+ * kim-milter.conf (DirectoryURI), or a note why there is none. The caller
+ * closes *dp.
  */
-static policy_dir_known_fn
-dir_check(struct kimctl *k, void **arg)
+static void
+dir_check(const struct conf *c, struct policy_dir_check *dc, struct dir **dp,
+    struct buf *skipped)
 {
-	struct conf *c = kimctl_conf(k);
 	struct buf why = BUF_INIT;
-	struct dir *d;
 
-	*arg = NULL;
-	if (c == NULL || c->dir_uri == NULL)
-		return NULL;
-	if ((d = dir_open(c, &why)) == NULL) {
-		fprintf(stderr, "kimctl: directory: %s\n", buf_str(&why));
-		buf_free(&why);
-		return NULL;
+	memset(dc, 0, sizeof(*dc));
+	*dp = NULL;
+	if (c->dir_uri == NULL) {
+		dc->skipped = "no directory configured (DirectoryURI is not set)";
+		return;
+	}
+	if ((*dp = dir_open(c, &why)) == NULL) {
+		(void)buf_printf(skipped, "the directory cannot be opened: %s",
+		    buf_str(&why));
+		dc->skipped = buf_str(skipped);
+	} else {
+		dc->known = dir_known;
+		dc->arg = *dp;
 	}
 	buf_free(&why);
-	*arg = d;
-	return dir_known;
 }
 
 /* parse_opts - the options of `policy test` and `policy lint` */
@@ -120,6 +123,7 @@ parse_opts(struct kimctl *k, int argc, char **argv, struct policy_opts *o)
 		{"size", required_argument, NULL, 's'},
 		{"dienstkennung", required_argument, NULL, 'k'},
 		{"json", no_argument, NULL, 'j'},
+		{"no-directory", no_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -130,7 +134,7 @@ parse_opts(struct kimctl *k, int argc, char **argv, struct policy_opts *o)
 	if (o->rcpts == NULL)
 		return -1;
 	optind = 0;	/* glibc: start over for the sub-command */
-	while ((ch = getopt_long(argc, argv, "d:f:r:s:k:j", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:f:r:s:k:jn", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			o->dir = optarg;
@@ -154,6 +158,9 @@ parse_opts(struct kimctl *k, int argc, char **argv, struct policy_opts *o)
 			break;
 		case 'j':
 			k->json = 1;
+			break;
+		case 'n':
+			o->no_dir = 1;
 			break;
 		default:
 			return -1;
@@ -224,19 +231,48 @@ print_decision_json(const struct policy_decision *d, const char *note)
 	printf("}");
 }
 
+/*
+ * dir_decide - the directory's answer for a KIM recipient under the
+ * policy's On-NoCertificate / On-DirectoryError (as front and gate give it
+ * at RCPT TO); PASS when the recipient has a usable certificate.
+ */
+static void
+dir_decide(struct dir *d, const struct policy *p, const char *rcpt,
+    struct policy_decision *dd, char *status, size_t statussz)
+{
+	struct dir_result *r = NULL;
+	char reason[400];
+	int st;
+
+	memset(dd, 0, sizeof(*dd));
+	st = dir_lookup(d, rcpt, 0, &r);
+	snprintf(status, statussz, "%s", st < 0 ? "unavailable" :
+	    dir_status_name((enum dir_status)st));
+	snprintf(reason, sizeof(reason), "%s: %s", rcpt,
+	    r ? r->reason : "out of memory");
+	if (st == DIR_FOUND)
+		dd->verdict = POLICY_PASS;
+	else if (st == DIR_NOT_FOUND || st == DIR_UNUSABLE)
+		policy_decide_failure(p, POLICY_FAIL_NO_CERTIFICATE, reason, dd);
+	else
+		policy_decide_failure(p, POLICY_FAIL_DIRECTORY, reason, dd);
+	dir_result_free(r);
+}
+
 /* test_rcpt - what one recipient gets at the front and at the gate */
 static void
 test_rcpt(const struct policy_set *set, const struct conf *conf,
-    const struct policy *p, const struct policy_opts *o, const char *rcpt,
-    int json, int first)
+    const struct policy *p, const struct policy_opts *o, struct dir *d,
+    const char *rcpt, int json, int first)
 {
 	enum policy_rcpt_kind kind = policy_rcpt_kind(set, conf, rcpt);
-	struct policy_decision front, gate;
+	struct policy_decision front, gate, dd;
 	const char *fnote, *gnote;
-	char gpass[400];
+	char gpass[400], fpass[200], status[32] = "";
 
 	memset(&front, 0, sizeof(front));
 	memset(&gate, 0, sizeof(gate));
+	memset(&dd, 0, sizeof(dd));
 	if (kind == POLICY_RCPT_NOT_KIM) {
 		fnote = "untouched: not a KIM address";
 		gnote = "untouched: not routed to the gate";
@@ -244,12 +280,21 @@ test_rcpt(const struct policy_set *set, const struct conf *conf,
 		fnote = "untouched: our own KIM address (inbound mail)";
 		gnote = "untouched: inbound mail, not routed to the gate";
 	} else {
+		/* front and gate: the policy, then the directory at RCPT */
+		if (d != NULL)
+			dir_decide(d, p, rcpt, &dd, status, sizeof(status));
 		policy_front_rcpt(p, o->from, rcpt, &front);
-		policy_gate_eom(p, o->from, o->size, o->dk, &gate);
-		fnote = policy_is_default(p) && front.verdict == POLICY_PASS ?
-		    "accept (the default policy is applied at the gate); "
-		    "then the directory check" :
-		    "accept; then the directory check";
+		if (front.verdict == POLICY_PASS && dd.verdict != POLICY_PASS)
+			front = dd;
+		if (dd.verdict != POLICY_PASS)
+			gate = dd;
+		else
+			policy_gate_eom(p, o->from, o->size, o->dk, &gate);
+		snprintf(fpass, sizeof(fpass), "accept%s%s",
+		    policy_is_default(p) ? " (the default policy is applied "
+		    "at the gate)" : "",
+		    d ? "" : "; the directory was not asked");
+		fnote = fpass;
 		snprintf(gpass, sizeof(gpass), "accept: sign with card pool "
 		    "%s, send as %s, X-KIM-Dienstkennung %s%s",
 		    policy_card_pool(p), policy_kim_address(p),
@@ -262,6 +307,8 @@ test_rcpt(const struct policy_set *set, const struct conf *conf,
 		json_str(stdout, rcpt);
 		printf(",\"kind\":");
 		json_str(stdout, policy_rcpt_kind_name(kind));
+		printf(",\"directory\":");
+		json_str(stdout, status[0] ? status : NULL);
 		printf(",\"front\":");
 		print_decision_json(&front, fnote);
 		printf(",\"gate\":");
@@ -272,19 +319,22 @@ test_rcpt(const struct policy_set *set, const struct conf *conf,
 	printf("recipient %s (%s)\n", rcpt,
 	    kind == POLICY_RCPT_NOT_KIM ? "not a KIM address" :
 	    kind == POLICY_RCPT_OWN ? "our own KIM address" : "KIM");
+	if (status[0])
+		printf("  %-6s %s\n", "dir:", status);
 	print_decision_text("front:", &front, fnote);
 	print_decision_text("gate:", &gate, gnote);
 }
 
-/* policy_test - `kimctl policy test --from ADDR --rcpt ADDR...` */
+/* cmd_test - `kimctl policy test --from ADDR --rcpt ADDR...` */
 static int
-policy_test(struct kimctl *k, int argc, char **argv)
+cmd_test(struct kimctl *k, int argc, char **argv)
 {
 	struct policy_opts o;
 	struct policy_set *set = NULL;
 	struct buf diag = BUF_INIT;
 	const struct policy *p;
 	struct policy_why why;
+	struct dir *d = NULL;
 	size_t i;
 	int rc = KIMCTL_EX_USAGE;
 
@@ -292,8 +342,8 @@ policy_test(struct kimctl *k, int argc, char **argv)
 		goto out;
 	if (o.from == NULL || o.nrcpts == 0) {
 		fprintf(stderr, "usage: kimctl policy test [--dir DIR] "
-		    "[--size BYTES] [--dienstkennung DK] --from ADDR "
-		    "--rcpt ADDR...\n");
+		    "[--size BYTES] [--dienstkennung DK] [--no-directory] "
+		    "--from ADDR --rcpt ADDR...\n");
 		goto out;
 	}
 	if ((set = load_set(k, &o, &diag)) == NULL) {
@@ -301,6 +351,15 @@ policy_test(struct kimctl *k, int argc, char **argv)
 		    buf_str(&diag));
 		rc = KIMCTL_EX_CONFIG;
 		goto out;
+	}
+	/* the directory's answers too, when there is one */
+	if (!o.no_dir && k->conf->dir_uri != NULL) {
+		struct buf why_open = BUF_INIT;
+
+		if ((d = dir_open(k->conf, &why_open)) == NULL)
+			fprintf(stderr, "kimctl: directory: %s (recipients "
+			    "not looked up)\n", buf_str(&why_open));
+		buf_free(&why_open);
 	}
 	p = policy_match_why(set, o.from, &why);
 	if (k->json) {
@@ -349,29 +408,30 @@ policy_test(struct kimctl *k, int argc, char **argv)
 			printf("KIM       not allowed\n");
 	}
 	for (i = 0; i < o.nrcpts; i++)
-		test_rcpt(set, k->conf, p, &o, o.rcpts[i], k->json, i == 0);
+		test_rcpt(set, k->conf, p, &o, d, o.rcpts[i], k->json, i == 0);
 	if (k->json)
 		printf("]}\n");
 	else
-		printf("(nothing was sent; the directory was not asked)\n");
+		printf("(nothing was sent)\n");
 	rc = KIMCTL_EX_OK;
 out:
+	dir_close(d);
 	policy_set_unref(set);
 	buf_free(&diag);
 	free(o.rcpts);
 	return rc;
 }
 
-/* policy_lint_cmd - `kimctl policy lint`: every problem with file:line */
+/* cmd_lint - `kimctl policy lint`: every problem with file:line */
 static int
-policy_lint_cmd(struct kimctl *k, int argc, char **argv)
+cmd_lint(struct kimctl *k, int argc, char **argv)
 {
 	struct policy_opts o;
 	struct policy_set *set = NULL;
-	struct buf diag = BUF_INIT, notes = BUF_INIT;
-	policy_dir_known_fn known;
+	struct buf diag = BUF_INIT, notes = BUF_INIT, skipped = BUF_INIT;
+	struct policy_dir_check dc;
+	struct dir *d = NULL;
 	const char *dir;
-	void *arg = NULL;
 	size_t i;
 	int rc = KIMCTL_EX_USAGE, problems;
 
@@ -386,8 +446,8 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 		goto out;
 	}
 	dir = o.dir ? o.dir : k->conf->policy_directory;
-	known = dir_check(k, &arg);
-	problems = policy_check(dir, k->conf, known, arg, &diag, &notes, &set);
+	dir_check(k->conf, &dc, &d, &skipped);
+	problems = policy_check(dir, k->conf, &dc, &diag, &notes, &set);
 	if (set == NULL && problems == 0)
 		problems = 1;	/* refused: never report "no problems" */
 	if (k->json) {
@@ -417,10 +477,11 @@ policy_lint_cmd(struct kimctl *k, int argc, char **argv)
 	}
 	rc = problems ? KIMCTL_EX_FAIL : KIMCTL_EX_OK;
 out:
-	dir_close(arg);
+	dir_close(d);
 	policy_set_unref(set);
 	buf_free(&diag);
 	buf_free(&notes);
+	buf_free(&skipped);
 	free(o.rcpts);
 	return rc;
 }
@@ -430,11 +491,12 @@ int
 kimctl_policy(struct kimctl *k, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
-		return policy_test(k, argc - 1, argv + 1);
+		return cmd_test(k, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "lint") == 0)
-		return policy_lint_cmd(k, argc - 1, argv + 1);
+		return cmd_lint(k, argc - 1, argv + 1);
 	fprintf(stderr, "usage: kimctl policy test [--dir DIR] [--size BYTES] "
-	    "[--dienstkennung DK] --from ADDR --rcpt ADDR...\n"
+	    "[--dienstkennung DK] [--no-directory] --from ADDR "
+	    "--rcpt ADDR...\n"
 	    "       kimctl policy lint [--dir DIR]\n");
 	return KIMCTL_EX_USAGE;
 }

@@ -6,7 +6,7 @@
 
 #include "dir.h"
 
-/* dir_known - 1 known, 0 unknown, -1 could not ask (reason in err) */
+/* dir_known - 1 usable, 0 unknown or unusable (why in err), -1 could not ask */
 int
 dir_known(const char *address, void *arg, struct buf *err)
 {
@@ -17,10 +17,14 @@ dir_known(const char *address, void *arg, struct buf *err)
 	st = dir_lookup(d, address, 0, &res);
 	switch (st) {
 	case DIR_FOUND:
-	case DIR_UNUSABLE:
 		rc = 1;
 		break;
 	case DIR_NOT_FOUND:
+		rc = 0;
+		break;
+	case DIR_UNUSABLE:
+		buf_printf(err, "in the KIM directory, but not usable: %s",
+		    res ? res->reason : "?");
 		rc = 0;
 		break;
 	default:

@@ -51,6 +51,7 @@ setup(void)
 	fp = fopen(path, "w");
 	ck_assert_ptr_nonnull(fp);
 	fputs("KimDomains kim.telematik\n"
+	    "LocalKimAddresses Posteingang@Klinikum.KIM.telematik\n"
 	    "Card smcb1 pool=klinikum backend=soft\n"
 	    "Card smcb2 pool=klinikum backend=soft\n"
 	    "Card smcb3 pool=radiologie backend=pcsc\n", fp);
@@ -590,12 +591,13 @@ START_TEST(test_rcpt_kind)
 	ck_assert_int_eq(policy_rcpt_kind(set, conf, "x@notkim.telematik"), POLICY_RCPT_NOT_KIM);
 	ck_assert_int_eq(policy_rcpt_kind(set, conf, "<Praxis@Arzt.KIM.telematik>"), POLICY_RCPT_KIM);
 	ck_assert_int_eq(policy_rcpt_kind(set, conf, "A@klinikum.kim.telematik"), POLICY_RCPT_OWN);
+	ck_assert_int_eq(policy_rcpt_kind(set, conf, "posteingang@klinikum.kim.telematik"), POLICY_RCPT_OWN);
 	ck_assert_str_eq(policy_rcpt_kind_name(POLICY_RCPT_OWN), "own");
 	policy_set_unref(set);
 }
 END_TEST
 
-/* dir_stub - knows only a@klinikum.kim.telematik; fails for b@ */
+/* dir_stub - a@ has no valid certificate, b@ cannot be asked, d@ unknown */
 static int
 dir_stub(const char *addr, void *arg, struct buf *err)
 {
@@ -606,13 +608,18 @@ dir_stub(const char *addr, void *arg, struct buf *err)
 		(void)buf_puts(err, "connection refused");
 		return -1;
 	}
-	return strcmp(addr, "a@klinikum.kim.telematik") == 0;
+	if (strcmp(addr, "a@klinikum.kim.telematik") == 0) {
+		(void)buf_puts(err, "no valid certificate (expired)");
+		return 0;
+	}
+	return strcmp(addr, "d@klinikum.kim.telematik") != 0;
 }
 
 START_TEST(test_lint)
 {
 	struct policy_set *set;
 	struct buf diag = BUF_INIT, notes = BUF_INIT;
+	struct policy_dir_check dc = {NULL, NULL, "DirectoryURI is not set"};
 	int calls = 0;
 
 	put("a.conf", OK_HEAD);
@@ -625,7 +632,7 @@ START_TEST(test_lint)
 	put("e.conf", "Sender e@klinikum.example\nKimSending no\n");
 	set = load();
 	/* without a directory: the pools clash, the check is skipped */
-	ck_assert_int_eq(policy_lint(set, conf, NULL, NULL, &diag, &notes), 1);
+	ck_assert_int_eq(policy_lint(set, conf, NULL, &diag, &notes), 1);
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "c.conf:4: KimAddress "
 	    "a@klinikum.kim.telematik is also used in "));
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf:3 with CardPool "
@@ -634,10 +641,18 @@ START_TEST(test_lint)
 	    "directory check skipped: no directory configured"));
 	buf_reset(&diag);
 	buf_reset(&notes);
-	/* with one: d is unknown, b could not be asked; e sends no KIM */
-	ck_assert_int_eq(policy_lint(set, conf, dir_stub, &calls, &diag,
-	    &notes), 3);
+	ck_assert_int_eq(policy_lint(set, conf, &dc, &diag, &notes), 1);
+	ck_assert_ptr_nonnull(strstr(buf_str(&notes),
+	    "directory check skipped: DirectoryURI is not set"));
+	buf_reset(&diag);
+	buf_reset(&notes);
+	/* with one: a@ (a, c) unusable, b not asked, d unknown; e sends no KIM */
+	dc.known = dir_stub;
+	dc.arg = &calls;
+	ck_assert_int_eq(policy_lint(set, conf, &dc, &diag, &notes), 5);
 	ck_assert_int_eq(calls, 4);
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf:3: KimAddress "
+	    "a@klinikum.kim.telematik: no valid certificate"));
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "d.conf:3: KimAddress "
 	    "d@klinikum.kim.telematik is not in the KIM directory"));
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "b.conf:3: KimAddress "
@@ -657,7 +672,7 @@ START_TEST(test_check)
 
 	/* what kim-milter -n prints: load problems, or lint problems */
 	put("a.conf", OK_HEAD "On-CardError quarantine\nFoo 1\n");
-	ck_assert_int_eq(policy_check(pdir, conf, NULL, NULL, &diag, &notes,
+	ck_assert_int_eq(policy_check(pdir, conf, NULL, &diag, &notes,
 	    &set), 2);
 	ck_assert_ptr_null(set);
 	ck_assert_ptr_nonnull(strstr(buf_str(&notes), "refused"));
@@ -666,7 +681,7 @@ START_TEST(test_check)
 	put("a.conf", OK_HEAD);
 	put("b.conf", "Sender b@klinikum.example\nKimSending yes\n"
 	    "KimAddress a@klinikum.kim.telematik\nCardPool radiologie\n");
-	ck_assert_int_eq(policy_check(pdir, conf, NULL, NULL, &diag, &notes,
+	ck_assert_int_eq(policy_check(pdir, conf, NULL, &diag, &notes,
 	    &set), 1);
 	ck_assert_ptr_nonnull(set);
 	ck_assert_uint_eq(policy_set_count(set), 2);
