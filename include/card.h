@@ -28,6 +28,8 @@
 
 #include "buf.h"
 
+struct conf_card;
+
 #define CARD_PROGRESS_INTERVAL_MS 2000
 
 enum card_err {
@@ -88,6 +90,8 @@ struct card_ops {
 	    const struct timespec *deadline, card_progress_fn, void *,
 	    struct buf *why);
 	X509 *(*certificate)(struct card *, enum card_keyuse, enum card_keytype);
+	int (*enable)(struct card *, struct buf *why);	/* may be NULL */
+	int (*status)(struct card *, struct buf *out);	/* may be NULL */
 	void (*free)(struct card *);
 };
 
@@ -124,10 +128,38 @@ int card_decipher(struct card *card, enum card_decalg alg,
 X509 *card_certificate(struct card *card, enum card_keyuse use,
     enum card_keytype type);
 
+/*
+ * card_open - open the card that a `Card` line of kim-milter.conf describes,
+ * with the backend its backend= field names (soft, pcsc). The backend checks
+ * its fields and files here. Returns NULL with a reason in why (one line,
+ * naming the card and the field) when the line cannot work: unknown backend
+ * or field, missing or unsafe files, wrong key types. A PC/SC card that is
+ * absent at open is not an error: its operations fail with CARD_E_REMOVED
+ * until it is back. The line is not referenced after the call.
+ *
+ * Other callers (kimctl --key/--cert) may fill a struct conf_card by hand:
+ * name, backend and the fields array are all that is read.
+ */
+struct card *card_open(const struct conf_card *cc, struct buf *why)
+    __attribute__((warn_unused_result));
+
+/*
+ * card_enable - the admin's `kimctl card enable`: put a card that was taken
+ * out of service (wrong PIN, counter below its maximum) back, re-read its
+ * PIN file, and allow exactly one VERIFY if the retry counter is 2 or more
+ * (never at 1). CARD_OK, or an error with the reason in why.
+ */
+int card_enable(struct card *card, struct buf *why);
+
+/* card_status - append one line: in service or not and why, ICCSN, reader */
+int card_status(struct card *card, struct buf *out);
+
 /* card_free - release a card; accepts NULL */
 void card_free(struct card *card);
 
 /* card_deadline - a deadline ms milliseconds from now (CLOCK_REALTIME) */
 void card_deadline(struct timespec *ts, long ms);
+/* card_deadline_passed - 1 when the deadline (NULL: none) is over */
+int card_deadline_passed(const struct timespec *deadline);
 
 #endif

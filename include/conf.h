@@ -75,6 +75,8 @@ struct conf {
 	struct conf_card *cards;	/* Card lines */
 	size_t n_cards;
 
+	/* policy (policy/, kim-milter-policy(5)) */
+	char *policy_directory;		/* PolicyDirectory */
 	/* --- directory (lib/dir): VZD over LDAP, Redis cache --- */
 	char *redis_uri;		/* RedisURI or NULL (no cache) */
 	char *redis_user;		/* RedisUser or NULL */

@@ -18,3 +18,7 @@ endif
 tests_unit_check_conf_SOURCES = tests/unit/check_conf.c
 tests_unit_check_conf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_conf_LDADD = $(TEST_LIBS)
+
+EXTRA_DIST += tests/run.sh tests/summary.sh
+TESTS += tests/t_sample_conf.sh
+EXTRA_DIST += tests/t_sample_conf.sh

@@ -19,6 +19,9 @@
 #include "conf_int.h"
 #include "msg.h"
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
@@ -57,6 +60,10 @@ const struct conf_key conf_keys[] = {
 	    "Listener <daemon_name> role=front|gate|inbound"},
 	{"Card", CT_OBJECT, OFF(cards), NULL, 0, 0, conf_obj_card,
 	    "Card <name> pool=<pool> backend=soft|pcsc <backend fields>"},
+	/* policy (policy/, kim-milter-policy(5)) */
+	{"PolicyDirectory", CT_PATH, OFF(policy_directory),
+	    SYSCONFDIR "/kim-milter/policy.d", 0, 0, NULL,
+	    "directory of the per-department policy files (*.conf)"},
 	/* --- directory (lib/dir) --- */
 	{"RedisURI", CT_STRING, OFF(redis_uri), NULL, 0, 0, NULL,
 	    "redis://host[:port][/db] or unix:/path[?db=N]; unset: no cache"},

@@ -1,0 +1,2 @@
+lib_libkim_a_SOURCES += lib/ctl/ctl.c
+noinst_HEADERS += include/ctl.h

@@ -255,7 +255,7 @@ eeext()
 		echo "oids = SEQUENCE:prof_oids"
 		echo "reg = PRINTABLESTRING:$_tid"
 		echo "[prof_items]"
-		echo "t1 = UTF8String:$PROF_TXT"
+		echo "t1 = FORMAT:UTF8,UTF8String:$PROF_TXT"
 		echo "[prof_oids]"
 		echo "o1 = OID:$PROF_OID"
 	} > "$_f"

@@ -1,0 +1,17 @@
+#!/bin/sh
+# contrib/demo/run.sh - the README's first command: install what is needed
+# (Debian 12, as root), build kim-milter, and run the self-contained demo
+# (contrib/demo/kim-demo.sh) with embedded defaults.
+set -e
+top=$(cd "$(dirname "$0")/../.." && pwd)
+sh "$top/contrib/install-deps.sh"
+build=$top/_build-demo
+cd "$top"
+[ -x configure ] && [ -f build-aux/tap-driver.sh ] || ./autogen.sh >/dev/null
+mkdir -p "$build"
+cd "$build"
+if [ ! -f Makefile ]; then
+	"$top/configure" >configure.out 2>&1 || { cat configure.out; exit 1; }
+fi
+make -j2 >make.out 2>&1 || { cat make.out; exit 1; }
+top_srcdir=$top top_builddir=$build exec sh "$top/contrib/demo/kim-demo.sh"

@@ -1,0 +1,38 @@
+#!/bin/sh
+# install-deps.sh - install every Debian 12 package kim-milter needs to build,
+# test and run its demo. Run as root. Safe to run again.
+#
+# Postfix is preseeded to "No configuration": the package then neither
+# prompts nor starts a system instance; the tests and the demo run their own.
+set -e
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: run as root (it calls apt-get)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+PKGS="build-essential autoconf automake libtool pkg-config
+	libmilter-dev libssl-dev openssl libpcsclite-dev pcscd vsmartcard-vpcd
+	libhiredis-dev redis-server libldap-dev slapd ldap-utils check
+	postfix swaks miltertest libclang-rt-14-dev clang valgrind
+	util-linux procps iproute2 ca-certificates"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+# Debian's package scripts may start services on machines with an init
+# system; the tests run private instances and need the ports free.
+for svc in postfix redis-server slapd pcscd; do
+	if command -v service >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		:	# systemd machine: leave the admin's services alone
+	else
+		pkill -x "$svc" 2>/dev/null || true
+	fi
+done
+exit 0

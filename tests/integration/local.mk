@@ -1,0 +1,11 @@
+## tests/integration: the Postfix harness (lib.sh, reused by every later
+## issue) and the integration tests of issue 2. Each t_*.sh prints TAP
+## itself, starts its own Postfix instances, sinks and kim-milter on fresh
+## ports under a fresh mktemp -d, and skips without postfix or root.
+INTEGRATION_TESTS = \
+	tests/integration/t_postfix_config.sh \
+	tests/integration/t_fail_closed.sh \
+	tests/integration/t_byte_identity.sh
+
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
