@@ -175,17 +175,29 @@ dir_cache_close(struct dir_cache *dc)
 	free(dc);
 }
 
-/* mark_down - remember an outage for the backoff period */
+/*
+ * mark_down - a connection failed: drop the pooled ones (they share its
+ * fate, e.g. after a Redis restart). A failed connect also starts the
+ * backoff period; a failed pooled connection does not, so the next call
+ * simply connects anew.
+ */
 static void
-mark_down(struct dir_cache *dc, const char *why)
+mark_down(struct dir_cache *dc, const char *why, int backoff)
 {
-	int first;
+	redisContext *old[DIR_CACHE_MAX_IDLE];
+	int first, n, i;
 
 	pthread_mutex_lock(&dc->lock);
-	dir_deadline(&dc->down_until, DIR_CACHE_BACKOFF_MS);
+	if (backoff)
+		dir_deadline(&dc->down_until, DIR_CACHE_BACKOFF_MS);
 	first = !dc->was_down;
 	dc->was_down = 1;
+	n = dc->nidle;
+	memcpy(old, dc->idle, (size_t)n * sizeof(old[0]));
+	dc->nidle = 0;
 	pthread_mutex_unlock(&dc->lock);
+	for (i = 0; i < n; i++)
+		redisFree(old[i]);
 	if (first)
 		msg_warn("directory cache: %s", why);
 }
@@ -241,9 +253,9 @@ fail:
 	return NULL;
 }
 
-/* ctx_get - a pooled or new connection; NULL while Redis is down */
+/* ctx_get2 - a pooled or new connection; NULL while Redis is down */
 static redisContext *
-ctx_get(struct dir_cache *dc, struct buf *why)
+ctx_get2(struct dir_cache *dc, int *pooled, struct buf *why)
 {
 	redisContext *ctx = NULL;
 	int backoff;
@@ -253,6 +265,7 @@ ctx_get(struct dir_cache *dc, struct buf *why)
 	if (!backoff && dc->nidle > 0)
 		ctx = dc->idle[--dc->nidle];
 	pthread_mutex_unlock(&dc->lock);
+	*pooled = ctx != NULL;
 	if (backoff) {
 		(void)buf_puts(why, "Redis is down (retried every second)");
 		return NULL;
@@ -260,7 +273,7 @@ ctx_get(struct dir_cache *dc, struct buf *why)
 	if (ctx)
 		return ctx;
 	if ((ctx = ctx_connect(dc, why)) == NULL) {
-		mark_down(dc, buf_str(why));
+		mark_down(dc, buf_str(why), 1);
 		return NULL;
 	}
 	pthread_mutex_lock(&dc->lock);
@@ -269,6 +282,15 @@ ctx_get(struct dir_cache *dc, struct buf *why)
 	dc->was_down = 0;
 	pthread_mutex_unlock(&dc->lock);
 	return ctx;
+}
+
+/* ctx_get - ctx_get2 when the caller does not retry */
+static redisContext *
+ctx_get(struct dir_cache *dc, struct buf *why)
+{
+	int pooled;
+
+	return ctx_get2(dc, &pooled, why);
 }
 
 /* ctx_put - back to the pool, or closed after an I/O error */
@@ -281,7 +303,7 @@ ctx_put(struct dir_cache *dc, redisContext *ctx, struct buf *why)
 		struct buf w = BUF_INIT;
 
 		redis_why(ctx, NULL, "I/O", why ? why : &w);
-		mark_down(dc, buf_str(why ? why : &w));
+		mark_down(dc, buf_str(why ? why : &w), 0);
 		buf_free(&w);
 		redisFree(ctx);
 		return;
@@ -296,6 +318,9 @@ ctx_put(struct dir_cache *dc, redisContext *ctx, struct buf *why)
 		redisFree(ctx);
 }
 
+static int raw_once(struct dir_cache *, const char *, struct buf *, long *,
+    struct dir_result **, int *, struct buf *);
+
 /* addr_key - kim:v1:addr:<address> */
 static void
 addr_key(const char *address, char *out, size_t outsz)
@@ -303,10 +328,28 @@ addr_key(const char *address, char *out, size_t outsz)
 	snprintf(out, outsz, DIR_CACHE_PREFIX "addr:%s", address);
 }
 
-/* dir_cache_raw - GET + TTL, then verify */
+/*
+ * dir_cache_raw - GET + TTL, then verify. A pooled connection that fails
+ * (Redis restarted since) is replaced by a fresh one once.
+ */
 int
 dir_cache_raw(struct dir_cache *dc, const char *address, struct buf *raw,
     long *ttl, struct dir_result **out, struct buf *why)
+{
+	int rc, pooled = 0;
+
+	rc = raw_once(dc, address, raw, ttl, out, &pooled, why);
+	if (rc == DIR_CACHE_DOWN && pooled) {
+		buf_reset(why);
+		rc = raw_once(dc, address, raw, ttl, out, &pooled, why);
+	}
+	return rc;
+}
+
+/* raw_once - one try of dir_cache_raw */
+static int
+raw_once(struct dir_cache *dc, const char *address, struct buf *raw,
+    long *ttl, struct dir_result **out, int *pooled, struct buf *why)
 {
 	redisContext *ctx;
 	redisReply *rep = NULL, *trep = NULL;
@@ -316,7 +359,7 @@ dir_cache_raw(struct dir_cache *dc, const char *address, struct buf *raw,
 
 	if (out)
 		*out = NULL;
-	if ((ctx = ctx_get(dc, why)) == NULL)
+	if ((ctx = ctx_get2(dc, pooled, why)) == NULL)
 		return DIR_CACHE_DOWN;
 	addr_key(address, key, sizeof(key));
 	/* one round trip on the warm path: GET and the lookup counter */

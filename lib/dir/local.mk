@@ -18,6 +18,8 @@ tests_unit_check_dir_cert_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/dir/dir_probe
 tests_dir_dir_probe_SOURCES = tests/dir/dir_probe.c
 tests_dir_dir_probe_LDADD = $(KIM_LIBS)
-TESTS += tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh
+TESTS += tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
+	tests/dir/t_dir_outage.sh
 EXTRA_DIST += tests/dir/harness.sh tests/dir/vzd.schema \
-	tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh
+	tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
+	tests/dir/t_dir_outage.sh

@@ -318,6 +318,10 @@ write_conf()
 		echo "CacheKeyFile $T/cache.key"
 		echo "TrustAnchors $PKI/anchors.pem"
 		echo "LocalKimAddresses ich@klinikum-nord.kim.telematik-test"
-		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$CONF"
+	# extra lines replace the line of the same key
+	for _l in "$@"; do
+		sed -i "/^${_l%% *} /d" "$CONF"
+		printf '%s\n' "$_l" >>"$CONF"
+	done
 }
