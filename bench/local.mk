@@ -6,3 +6,4 @@ bench_bench_codec_LDADD = $(KIM_LIBS)
 bench: bench/bench_codec
 	bench/bench_codec
 .PHONY: bench
+EXTRA_DIST += bench/valgrind_milter.sh
