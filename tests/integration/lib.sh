@@ -53,6 +53,14 @@
 #   wait_for_sink inet 1
 #   ok "mail arrived" test "$(sink_count inet)" -eq 1
 # Everything is torn down by the EXIT trap. Set KIM_KEEP=1 to keep $KIM_T.
+# A failed test appends the tails of every maillog and the milter's log to
+# its .log file.
+#
+# Running one test (as root, after make):
+#   make check TESTS=tests/integration/t_fail_closed.sh
+#   top_srcdir=$PWD top_builddir=$PWD tests/integration/t_fail_closed.sh
+# Time: Postfix starts in about 0.3 s per instance (no "postfix check",
+# config files dated back, see pf_prepare and pf_age).
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -152,7 +160,8 @@ kim_teardown()
 	elif [ -n "$KIM_T" ]; then
 		echo "# kept $KIM_T" >&2
 	fi
-	[ "$rc" -eq 0 ] && [ "$KIM_FAILED" -gt 0 ] && rc=1
+	# failed checks are "not ok" lines; the exit status reports only
+	# a test that could not run to its end
 	exit "$rc"
 }
 
@@ -167,7 +176,8 @@ kim_dump_logs()
 	done
 }
 
-# kim_port - print a free TCP port on 127.0.0.1 (not handed out before)
+# kim_port - print a free TCP port on 127.0.0.1 (not handed out before in
+# this test)
 kim_port()
 {
 	local p n
@@ -175,9 +185,10 @@ kim_port()
 		# below the kernel's ephemeral range (32768-60999): an outgoing
 		# connection never holds the port we are about to listen on
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-		case " $KIM_PORTS " in *" $p "*) continue ;; esac
+		# callers use $(kim_port), a subshell: remember ports in a file
+		grep -qx "$p" "$KIM_T/ports" 2>/dev/null && continue
 		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
-			KIM_PORTS="$KIM_PORTS $p"
+			echo "$p" >>"$KIM_T/ports"
 			echo "$p"
 			return 0
 		fi
