@@ -129,6 +129,13 @@ cb_data(SMFICTX *ctx)
 	if (s == NULL || !s->in_txn)
 		return SMFIS_TEMPFAIL;
 	mio_smfi(&io, ctx);
+	if (s->queue_id[0] == 0) {
+		/* Postfix sends {i} with the DATA macros, not at MAIL FROM */
+		const char *qid = smfi_getsymval(ctx, "i");
+
+		if (qid)
+			snprintf(s->queue_id, sizeof(s->queue_id), "%s", qid);
+	}
 	if (s->role == CONF_ROLE_FRONT)
 		return cb_end(s, front_data(s, &io));
 	return SMFIS_CONTINUE;
