@@ -22,3 +22,5 @@ tests_unit_check_conf_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/run.sh tests/summary.sh
 TESTS += tests/t_sample_conf.sh
 EXTRA_DIST += tests/t_sample_conf.sh
+TESTS += tests/t_readme.sh
+EXTRA_DIST += tests/t_readme.sh
