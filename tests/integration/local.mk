@@ -8,7 +8,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_byte_identity.sh \
 	tests/integration/t_nothing_lost.sh \
 	tests/integration/t_reload.sh \
-	tests/integration/t_rcpt.sh
+	tests/integration/t_rcpt.sh \
+	tests/integration/t_daemon.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
