@@ -6,6 +6,8 @@ set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 sh "$top/contrib/install-deps.sh"
 build=${1:-$top/_build}
+# a tree configured in place cannot also be built out of tree: use it
+[ -f "$top/config.status" ] && build=$top
 [ $# -gt 0 ] && shift
 cd "$top"
 [ -x configure ] && [ -f build-aux/tap-driver.sh ] || ./autogen.sh

@@ -6,6 +6,8 @@ set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 sh "$top/contrib/install-deps.sh"
 build=$top/_build-demo
+# a tree configured in place cannot also be built out of tree: use it
+[ -f "$top/config.status" ] && build=$top
 cd "$top"
 [ -x configure ] && [ -f build-aux/tap-driver.sh ] || ./autogen.sh >/dev/null
 mkdir -p "$build"
