@@ -9,9 +9,13 @@
 # (contrib/postfix), and shows:
 #   1. a normal mail goes through the front listener and arrives at "the
 #      internet" (an smtp-sink) byte for byte unchanged;
-#   2. a mail to a KIM address is routed to the gate and held there, in
-#      Postfix's queue, with the gate's reason: nothing reaches the KIM
-#      provider (another smtp-sink) until the KIM path exists.
+#   2. a mail to a KIM address is checked against the KIM directory (a
+#      private slapd with VZD-like entries from the test PKI, behind a
+#      private Redis cache), routed to the gate and held there, in Postfix's
+#      queue, with the gate's reason: nothing reaches the KIM provider
+#      (another smtp-sink) until the KIM path exists;
+#   3. a KIM address the directory does not know is refused at RCPT TO
+#      with 550 5.1.1, and kimctl shows the directory entry of a known one.
 # Environment: top_srcdir (default: this tree), top_builddir (default: the
 # same); KIM_KEEP=1 keeps the temporary directory.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -21,15 +25,15 @@
 
 # colours only on a terminal
 if [ -t 1 ]; then
-	B=$(printf '\033[1m') G=$(printf '\033[32m') R=$(printf '\033[31m')
-	N=$(printf '\033[0m')
+	C_B=$(printf "\033[1m") C_G=$(printf "\033[32m") C_R=$(printf "\033[31m")
+	C_N=$(printf '\033[0m')
 else
-	B= G= R= N=
+	C_B= C_G= C_R= C_N=
 fi
 
 say()
 {
-	printf '\n%s== %s%s\n' "$B" "$*" "$N"
+	printf '\n%s== %s%s\n' "$C_B" "$*" "$C_N"
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -49,12 +53,30 @@ if [ ! -x "$top_builddir/milter/kim-milter" ]; then
 	exit 1
 fi
 
+for prog in slapd slapadd ldapsearch redis-server redis-cli openssl; do
+	command -v "$prog" >/dev/null 2>&1 || {
+		echo "kim-demo: $prog is missing (sh contrib/install-deps.sh)" >&2
+		exit 1
+	}
+done
+# the directory services (test PKI, slapd, Redis) of tests/dir/harness.sh
+. "$top_srcdir/tests/dir/harness.sh"
+set +u
 . "$top_srcdir/tests/integration/lib.sh"
 kim_init ""
+trap 'rc=$?; cleanup; (exit $rc); kim_teardown' EXIT
+
+say "Starting a private KIM directory (slapd) and cache (Redis)"
+start_slapd || { echo "kim-demo: slapd did not start" >&2; exit 1; }
+start_redis || { echo "kim-demo: redis-server did not start" >&2; exit 1; }
+write_conf
+echo "  VZD (LDAP)   ldap://127.0.0.1:$LDAP_PORT/  base dc=data,dc=vzd, entries from the test PKI"
+echo "  cache        redis://127.0.0.1:$REDIS_PORT/0  (entries MACed with a key file)"
 
 say "Starting a private Postfix (from contrib/postfix/*.kim), two sinks and kim-milter"
 kim_start_all || exit 1
-start_milter "$(kim_milter_conf)" || exit 1
+mapfile -t dirconf < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
+start_milter "$(kim_milter_conf "${dirconf[@]}")" || exit 1
 cat <<EOF
   front listener   127.0.0.1:$PF_FRONT_PORT  (smtpd, milter role "front")
   gate listener    127.0.0.1:$PF_GATE_PORT  (smtpd, milter role "gate", the only way to the provider)
@@ -136,7 +158,17 @@ prov=$(sink_count prov)
 inet_kim=$(grep -l 'praxis@aerzte' "$KIM_T/sink-inet"/m.* 2>/dev/null | wc -l)
 echo "  messages at the KIM provider sink: $prov; KIM mail at the internet sink: $inet_kim"
 
-say "3. kimctl status"
+say "3. A KIM address the directory does not know: unbekannt@aerzte.kim.telematik-test"
+reply=$(swaks --server 127.0.0.1 --port "$PF_FRONT_PORT" --helo demo.example \
+    --from station3@klinik.example --to unbekannt@aerzte.kim.telematik-test \
+    --quit-after RCPT 2>&1 | awk '/RCPT TO/ {getline; sub(/^<[-*]+ /, ""); print; exit}')
+echo "  the front answered RCPT TO at once: $reply"
+case "$reply" in 550\ 5.1.1*) unknown_ok=yes ;; *) unknown_ok=no ;; esac
+echo "  and what the directory says about praxis@aerzte.kim.telematik-test (kimctl lookup):"
+"$KIM_KIMCTL" -c "$MILTER_CONF" lookup praxis@aerzte.kim.telematik-test 2>&1 |
+    sed 's/^/    /' | head -n 30
+
+say "4. kimctl status"
 kimctl status | sed 's/^/    /'
 
 say "Result"
@@ -144,9 +176,9 @@ result=0
 mark()
 {
 	if [ "$1" = yes ]; then
-		printf '  %sYES%s  %s\n' "$G" "$N" "$2"
+		printf '  %sYES%s  %s\n' "$C_G" "$C_N" "$2"
 	else
-		printf '  %sNO %s  %s\n' "$R" "$N" "$2"
+		printf '  %sNO %s  %s\n' "$C_R" "$C_N" "$2"
 		result=1
 	fi
 }
@@ -155,6 +187,7 @@ mark "$kim_ok" "KIM mail is held in Postfix's queue with the gate's reason:"
 [ -n "$reason" ] && echo "         \"$reason\""
 [ "$prov" -eq 0 ] && [ "$inet_kim" -eq 0 ] && nothing=yes || nothing=no
 mark "$nothing" "nothing reached the KIM provider, nothing leaked to the internet"
+mark "$unknown_ok" "an address unknown to the KIM directory was refused at RCPT TO with 550 5.1.1"
 echo
 if [ "$result" = 0 ]; then
 	echo "kim-demo: OK (stopping Postfix, the sinks and kim-milter)"
