@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..41
+echo 1..43
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -228,6 +228,10 @@ grep_err "kimctl card status says why" \
     "out of service: the card refused the PIN"
 grep_err "and shows the counter without spending a try" \
     "PIN.SMC 2 of 3 tries left"
+grep_err "kimctl card status lists the readers" \
+    "reader \"Virtual PCD 00 01\": card present"
+grep_err "and the card's ICCSN and certificates" \
+    "SMC-B 80276883110000123456 in \"Virtual PCD 00 01\".*"
 [ "$(counter b)" = 2 ] && ok "the counter is still 2 after kimctl card status" ||
     notok "the counter is still 2 after kimctl card status (is $(counter b))"
 # a running "daemon" that keeps trying; the admin fixes the file, enables
