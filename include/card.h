@@ -159,6 +159,9 @@ int card_enable(struct card *card, struct buf *why);
 /* card_status - append one line: in service or not and why, ICCSN, reader */
 int card_status(struct card *card, struct buf *out);
 
+/* card_readers - append one line per PC/SC reader: card present or empty */
+int card_readers(struct buf *out);
+
 /* card_free - release a card; accepts NULL */
 void card_free(struct card *card);
 

@@ -18,10 +18,40 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "card.h"
 #include "conf.h"
 #include "kimctl.h"
+
+/* telematik_id - the registrationNumber of the admission extension */
+static void
+telematik_id(X509 *x, char *out, size_t len)
+{
+	ADMISSION_SYNTAX *adm;
+	const ASN1_PRINTABLESTRING *reg = NULL;
+	int i, j, k;
+
+	snprintf(out, len, "-");
+	adm = X509_get_ext_d2i(x, NID_x509ExtAdmission, NULL, NULL);
+	if (adm == NULL)
+		return;
+	for (i = 0; reg == NULL && i < sk_ADMISSIONS_num(
+	    ADMISSION_SYNTAX_get0_contentsOfAdmissions(adm)); i++) {
+		ADMISSIONS *a = sk_ADMISSIONS_value(
+		    ADMISSION_SYNTAX_get0_contentsOfAdmissions(adm), i);
+		const PROFESSION_INFOS *pis = ADMISSIONS_get0_professionInfos(a);
+
+		for (j = 0; reg == NULL && j < sk_PROFESSION_INFO_num(pis); j++)
+			reg = PROFESSION_INFO_get0_registrationNumber(
+			    sk_PROFESSION_INFO_value(pis, j));
+	}
+	if (reg != NULL) {
+		k = ASN1_STRING_length(reg);
+		snprintf(out, len, "%.*s", k, ASN1_STRING_get0_data(reg));
+	}
+	ADMISSION_SYNTAX_free(adm);
+}
 
 /* print_cert - one certificate line: use, type, subject CN, validity */
 static void
@@ -29,7 +59,7 @@ print_cert(struct card *card, int use, int type)
 {
 	static const char *uses[] = {"OSIG", "ENC"}, *types[] = {"RSA", "ECC"};
 	X509 *x = card_certificate(card, use, type);
-	char cn[256] = "?", until[64] = "?";
+	char cn[256] = "?", until[64] = "?", tid[128];
 	BIO *b;
 	int n;
 
@@ -37,6 +67,7 @@ print_cert(struct card *card, int use, int type)
 		printf("  %-4s %s: none\n", uses[use], types[type]);
 		return;
 	}
+	telematik_id(x, tid, sizeof(tid));
 	(void)X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
 	    cn, sizeof(cn));
 	if ((b = BIO_new(BIO_s_mem())) != NULL) {
@@ -45,8 +76,9 @@ print_cert(struct card *card, int use, int type)
 		until[n > 0 ? n : 0] = 0;
 		BIO_free(b);
 	}
-	printf("  %-4s %s: %s, valid until %s%s\n", uses[use], types[type], cn,
-	    until, X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ?
+	printf("  %-4s %s: %s, Telematik-ID %s, valid until %s%s\n", uses[use],
+	    types[type], cn, tid, until,
+	    X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ?
 	    " (EXPIRED)" : "");
 }
 
@@ -116,6 +148,12 @@ kimctl_card(struct kimctl *k, int argc, char **argv)
 		return KIMCTL_EX_USAGE;
 	}
 	if (strcmp(argv[1], "status") == 0) {
+		struct buf rd = BUF_INIT;
+
+		/* what pcscd sees, configured or not */
+		(void)card_readers(&rd);
+		fputs(buf_str(&rd), stdout);
+		buf_free(&rd);
 		if (c->n_cards == 0)
 			printf("no Card lines in %s\n", c->path);
 		for (i = 0; i < c->n_cards; i++) {

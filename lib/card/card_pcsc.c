@@ -592,7 +592,7 @@ pcsc_op_status(struct card *card, struct buf *out)
 		(void)buf_puts(out, " (enabled by the admin: one PIN try "
 		    "allowed at a counter of 2 or more)");
 	if (rc == CARD_OK)
-		(void)buf_printf(out, "; card %s in \"%s\"; PIN.SMC %s",
+		(void)buf_printf(out, "; SMC-B %s in \"%s\"; PIN.SMC %s",
 		    p->iccsn, p->reader, p->pin_state);
 	else if (rc == CARD_E_TIMEOUT || rc == CARD_E_BUSY)
 		/* the job may still run: its why is not ours to read */

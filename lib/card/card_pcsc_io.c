@@ -510,3 +510,48 @@ pcsc_read_certs(struct pcsc *p, struct buf *why)
 	pthread_mutex_unlock(&p->mu);
 	return rc;
 }
+
+/* card_readers - the PC/SC readers and whether a card is in each */
+int
+card_readers(struct buf *out)
+{
+	SCARD_READERSTATE st;
+	SCARDCONTEXT ctx;
+	char *list = NULL, *r;
+	DWORD len = 0;
+	LONG rv;
+	int rc = CARD_OK;
+
+	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+	if (rv != SCARD_S_SUCCESS) {
+		(void)buf_printf(out, "pcscd: %s\n", pcsc_stringify_error(rv));
+		return CARD_E_REMOVED;
+	}
+	rv = SCardListReaders(ctx, NULL, NULL, &len);
+	if (rv == SCARD_S_SUCCESS && (list = malloc(len)) != NULL)
+		rv = SCardListReaders(ctx, NULL, list, &len);
+	if (rv == SCARD_E_NO_READERS_AVAILABLE) {
+		(void)buf_puts(out, "no readers\n");
+		goto out;
+	}
+	if (rv != SCARD_S_SUCCESS || list == NULL) {
+		(void)buf_printf(out, "readers: %s\n",
+		    pcsc_stringify_error(rv));
+		rc = CARD_E_IO;
+		goto out;
+	}
+	for (r = list; *r; r += strlen(r) + 1) {
+		memset(&st, 0, sizeof(st));
+		st.szReader = r;
+		st.dwCurrentState = SCARD_STATE_UNAWARE;
+		rv = SCardGetStatusChange(ctx, 0, &st, 1);
+		(void)buf_printf(out, "reader \"%s\": %s\n", r,
+		    rv != SCARD_S_SUCCESS ? pcsc_stringify_error(rv) :
+		    (st.dwEventState & SCARD_STATE_PRESENT) ? "card present" :
+		    "empty");
+	}
+out:
+	free(list);
+	(void)SCardReleaseContext(ctx);
+	return rc;
+}

@@ -43,5 +43,5 @@ tests_pcsc_apdu_tool_LDADD = $(PCSC_LIBS)
 TESTS += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh \
 	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh
 EXTRA_DIST += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh \
-	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh \
+	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh tests/pcsc/README.md \
 	tests/pcsc/pcscd_harness.sh

@@ -26,10 +26,17 @@ pcsc_usable() {
 	return 0
 }
 
-# pcsc_port_free PORT - nothing listens on PORT or PORT+1
+# pcsc_port_free PORT - nothing listens on PORT or PORT+1 (read from
+# /proc/net/tcp*, so that no ss or netstat is needed)
 pcsc_port_free() {
-	! ss -Htln 2>/dev/null | awk '{print $4}' |
-	    grep -Eq "[:.]($1|$(($1 + 1)))\$"
+	! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v a="$1" '
+	    function hex(h,   i, v) { v = 0; h = toupper(h)
+		for (i = 1; i <= length(h); i++)
+			v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
+		return v }
+	    $4 == "0A" { n = split($2, f, ":"); p = hex(f[n])
+		if (p == a || p == a + 1) found = 1 }
+	    END { exit !found }'
 }
 
 # pcsc_launch - start pcscd for PCSC_DIR on VPCD_PORT, wait until it listens
