@@ -50,7 +50,7 @@ grep_err() {
 tohex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { perl -e 'print pack("H*", $ARGV[0])' "$1"; }
 
-echo 1..43
+echo 1..42
 
 # the card's keys: OSIG and ENC, RSA-2048 and brainpoolP256r1
 mkdir "$dir/keys"
@@ -171,9 +171,7 @@ soft_ms=$(sed -n 's/.*sign took \([0-9]*\) ms.*/\1/p' "$dir/err")
 over=$(awk -v c="${card_ms:-99999}" -v s="${soft_ms:-0}" \
     'BEGIN { printf "%.2f", (c - s) / 100 }')
 echo "# 100 RSA signatures: card ${card_ms:-?} ms, in-process ${soft_ms:-?} ms: overhead $over ms per operation"
-awk -v o="$over" 'BEGIN { exit !(o < 10) }' &&
-    ok "PC/SC overhead per operation $over ms (< 10 ms: no delayed ACKs)" ||
-    notok "PC/SC overhead per operation $over ms (< 10 ms: no delayed ACKs)"
+# (a figure for the reader; speed is asserted by no test: see bench/)
 
 # 3. decipher: what was encrypted to the card's ENC certificates comes back
 key=$(openssl rand -hex 32)
