@@ -241,21 +241,25 @@ dir_decide(struct dir *d, const struct policy *p, const char *rcpt,
     struct policy_decision *dd, char *status, size_t statussz)
 {
 	struct dir_result *r = NULL;
-	char reason[400];
 	int st;
 
+	/* the same classes and texts as the milter's rcpt_check */
 	memset(dd, 0, sizeof(*dd));
 	st = dir_lookup(d, rcpt, 0, &r);
-	snprintf(status, statussz, "%s", st < 0 ? "unavailable" :
+	snprintf(status, statussz, "%s", st < 0 ? "error" :
 	    dir_status_name((enum dir_status)st));
-	snprintf(reason, sizeof(reason), "%s: %s", rcpt,
-	    r ? r->reason : "out of memory");
 	if (st == DIR_FOUND)
 		dd->verdict = POLICY_PASS;
 	else if (st == DIR_NOT_FOUND || st == DIR_UNUSABLE)
-		policy_decide_failure(p, POLICY_FAIL_NO_CERTIFICATE, reason, dd);
+		policy_decide_failure(p, POLICY_FAIL_NO_CERTIFICATE,
+		    r ? r->reason : "no usable certificate", dd);
+	else if (st == DIR_UNAVAILABLE)
+		policy_decide_failure(p, POLICY_FAIL_DIRECTORY,
+		    r ? r->reason : "KIM directory unavailable", dd);
 	else
-		policy_decide_failure(p, POLICY_FAIL_DIRECTORY, reason, dd);
+		policy_decide_failure(p, POLICY_FAIL_INTERNAL,
+		    "internal error (out of memory) during the directory "
+		    "lookup", dd);
 	dir_result_free(r);
 }
 

@@ -58,13 +58,13 @@ check "usable recipient: accepted at front and gate" \
     sh -c "grep -A3 '^recipient praxis-rsa@$A (KIM)' '$T/out' | grep -qF 'dir:   found' &&
 	grep -A3 '^recipient praxis-rsa@$A (KIM)' '$T/out' | grep -qF 'gate:  accept: sign with card pool klinikum, send as kardiologie@$K'"
 check "expired certificate: 550 5.1.1 with the reason at front and gate" \
-    sh -c "[ \$(grep -cF '550 5.1.1 expired@$A: KIM address has no usable encryption certificate (expired)' '$T/out') = 2 ]"
+    sh -c "[ \$(grep -cF '550 5.1.1 KIM address has no usable encryption certificate (expired)' '$T/out') = 2 ]"
 check "no entry: 550 5.1.1 no entry in the directory" \
-    out_has "front: 550 5.1.1 niemand@$A: no entry for this address in the KIM directory"
+    out_has "front: 550 5.1.1 no entry for this address in the KIM directory"
 run_kimctl policy test --dir "$T/patient" --from a@geduldig.klinikum-nord.example \
     --rcpt "expired@$A"
 check "On-NoCertificate tempfail: 450 4.1.1" \
-    out_has "front: 450 4.1.1 expired@$A: KIM address has no usable"
+    out_has "front: 450 4.1.1 KIM address has no usable"
 run_kimctl --json policy test --from a@kardiologie.klinikum-nord.example \
     --rcpt "niemand@$A"
 check "--json: directory status and the answer" \
@@ -74,7 +74,7 @@ stop_slapd
 run_kimctl policy test --from a@kardiologie.klinikum-nord.example \
     --rcpt "noch-nie-gefragt@$A"
 check "directory down: 451 4.4.3 (On-DirectoryError tempfail)" \
-    out_has "front: 451 4.4.3 noch-nie-gefragt@$A: KIM directory temporarily unavailable"
+    out_has "front: 451 4.4.3 KIM directory temporarily unavailable"
 run_kimctl policy lint --dir "$T/down"
 check "directory down: could not be asked, exit 1" \
     sh -c "[ $RC -eq 1 ] && grep -qF '$T/down/neu.conf:4: KimAddress neu@$K: the KIM directory could not be asked' '$T/out'"
