@@ -1,3 +1,4 @@
+EXTRA_DIST += bench/bench_mta.sh
 ## bench_codec: the codec against openssl cms and the raw crypto (make bench)
 noinst_PROGRAMS += bench/bench_codec
 bench_bench_codec_SOURCES = bench/bench_codec.c
@@ -5,3 +6,4 @@ bench_bench_codec_LDADD = $(KIM_LIBS)
 bench: bench/bench_codec
 	bench/bench_codec
 .PHONY: bench
+EXTRA_DIST += bench/valgrind_milter.sh

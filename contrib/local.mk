@@ -1,2 +1,8 @@
 EXTRA_DIST += contrib/kim-milter.conf contrib/install-deps.sh
 EXTRA_DIST += contrib/demo/run.sh
+
+## contrib/postfix: the main.cf and master.cf blocks we ship (the
+## integration tests generate their Postfix configuration from them).
+EXTRA_DIST += contrib/postfix/main.cf.kim contrib/postfix/master.cf.kim \
+	contrib/postfix/kim_header_checks
+EXTRA_DIST += contrib/demo/kim-demo.sh

@@ -17,6 +17,11 @@
  * tempfail) or not (PIN refused, blocked, key missing: card out of service or
  * reject). A human-readable reason for the last error of a call is written to
  * the optional `why` buffer.
+ *
+ * Backends: soft (key files; card_soft.c) and pcsc (an SMC-B through
+ * pcscd; card_pcsc*.c, one worker thread per card). Cards of one identity
+ * share work through card_pool.h; ELC key transport is elc.h. The Card
+ * line's fields of each backend are in kim-milter.conf(5), CARDS.
  */
 #ifndef KIM_CARD_H
 #define KIM_CARD_H
@@ -90,6 +95,8 @@ struct card_ops {
 	    const struct timespec *deadline, card_progress_fn, void *,
 	    struct buf *why);
 	X509 *(*certificate)(struct card *, enum card_keyuse, enum card_keytype);
+	int (*enable)(struct card *, struct buf *why);	/* may be NULL */
+	int (*status)(struct card *, struct buf *out);	/* may be NULL */
 	void (*free)(struct card *);
 };
 
@@ -141,10 +148,23 @@ X509 *card_certificate(struct card *card, enum card_keyuse use,
 struct card *card_open(const struct conf_card *cc, struct buf *why)
     __attribute__((warn_unused_result));
 
+/*
+ * card_enable - the admin's `kimctl card enable`: put a card that was taken
+ * out of service (wrong PIN, counter below its maximum) back, re-read its
+ * PIN file, and allow exactly one VERIFY if the retry counter is 2 or more
+ * (never at 1). CARD_OK, or an error with the reason in why.
+ */
+int card_enable(struct card *card, struct buf *why);
+
+/* card_status - append one line: in service or not and why, ICCSN, reader */
+int card_status(struct card *card, struct buf *out);
+
 /* card_free - release a card; accepts NULL */
 void card_free(struct card *card);
 
 /* card_deadline - a deadline ms milliseconds from now (CLOCK_REALTIME) */
 void card_deadline(struct timespec *ts, long ms);
+/* card_deadline_passed - 1 when the deadline (NULL: none) is over */
+int card_deadline_passed(const struct timespec *deadline);
 
 #endif

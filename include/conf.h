@@ -74,6 +74,33 @@ struct conf {
 
 	struct conf_card *cards;	/* Card lines */
 	size_t n_cards;
+
+	/* policy (policy/, kim-milter-policy(5)) */
+	char *policy_directory;		/* PolicyDirectory */
+	/* --- directory (lib/dir): VZD over LDAP, Redis cache --- */
+	char *redis_uri;		/* RedisURI or NULL (no cache) */
+	char *redis_user;		/* RedisUser or NULL */
+	char *redis_password_file;	/* RedisPasswordFile or NULL */
+	unsigned redis_timeout;		/* RedisTimeout, seconds */
+	int redis_required;		/* RedisRequired: down = UNAVAILABLE */
+	char *dir_uri;			/* DirectoryURI or NULL */
+	char *dir_base;			/* DirectoryBase */
+	char *dir_bind_dn;		/* DirectoryBindDN or NULL (anonymous) */
+	char *dir_bind_password_file;	/* DirectoryBindPasswordFile */
+	int dir_starttls;		/* DirectoryStartTLS */
+	char *dir_tls_ca_file;		/* DirectoryTLSCAFile */
+	char *dir_tls_cert_file;	/* DirectoryTLSCertFile */
+	char *dir_tls_key_file;		/* DirectoryTLSKeyFile */
+	char *dir_tls_pkcs12_file;	/* DirectoryTLSPKCS12File */
+	char *dir_tls_pkcs12_password_file; /* DirectoryTLSPKCS12PasswordFile */
+	unsigned dir_timeout;		/* DirectoryTimeout, seconds */
+	unsigned dir_connect_timeout;	/* DirectoryConnectTimeout, seconds */
+	unsigned cache_ttl;		/* CacheTTL, seconds */
+	unsigned negative_cache_ttl;	/* NegativeCacheTTL, seconds */
+	char *cache_key_file;		/* CacheKeyFile */
+	char *trust_anchors;		/* TrustAnchors or NULL */
+	char **local_kim_addresses;	/* LocalKimAddresses */
+	size_t n_local_kim_addresses;
 };
 
 /* conf_load - read and validate a file; NULL and diag lines on any error */

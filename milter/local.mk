@@ -3,13 +3,14 @@
 noinst_LIBRARIES += milter/libkimmilter.a
 milter_libkimmilter_a_SOURCES = milter/milter.h \
 	milter/milter_cb.c milter/milter_io.c milter/milter_session.c \
-	milter/milter_state.c milter/milter_ctl.c \
+	milter/milter_state.c milter/milter_ctl.c milter/milter_runtime.c \
+	milter/pipe_rcpt.c \
 	milter/pipe_front.c milter/pipe_gate.c milter/pipe_inbound.c
 milter_libkimmilter_a_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 MILTER_ALL_LIBS = milter/libkimmilter.a $(KIM_LIBS) $(MILTER_LIBS)
 
 sbin_PROGRAMS += milter/kim-milter
-milter_kim_milter_SOURCES = milter/milter_main.c
+milter_kim_milter_SOURCES = milter/milter_main.c milter/milter_sock.c
 milter_kim_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 milter_kim_milter_LDADD = $(MILTER_ALL_LIBS)
 

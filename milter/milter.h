@@ -4,7 +4,8 @@
  *   milter_main.c    options, start-up, privileges, smfi_main
  *   milter_cb.c      libmilter callbacks: the only code that sees SMFICTX
  *   milter_io.c      the thin smfi_* wrapper (struct mio) used by pipelines
- *   milter_state.c   current configuration, reload, drain, counters
+ *   milter_runtime.c conf + policies + directory of one configuration
+ *   milter_state.c   current runtime, reload, drain, counters
  *   milter_ctl.c     control socket commands (status, reload, drain)
  *   pipe_front.c     the front role (RCPT checks, fast path)
  *   pipe_gate.c      the gate role (transform to KIM)
@@ -20,6 +21,10 @@
 #include <time.h>
 
 #include "conf.h"
+
+struct dir;
+struct policy_set;
+struct policy;
 
 /* what a pipeline step decides; milter_cb maps it to sfsistat */
 enum verdict {
@@ -50,9 +55,31 @@ int mio_setreply(struct mio *io, const char *rcode, const char *xcode,
 /* mio_smfi - the wrapper over a real SMFICTX (milter_io.c) */
 void mio_smfi(struct mio *io, void *smfictx);
 
+/* --- milter_runtime.c: what one configuration brings --- */
+struct runtime {
+	int refs;			/* atomic */
+	struct conf *conf;
+	struct policy_set *policies;
+	struct dir *dir;
+};
+
+/* runtime_load - conf, policies and directory; NULL with diag lines */
+struct runtime *runtime_load(const char *path, struct buf *diag);
+struct runtime *runtime_ref(struct runtime *rt);
+/* runtime_unref - accepts NULL */
+void runtime_unref(struct runtime *rt);
+
+#define SESSION_ADDR_MAX 320
+#define SESSION_DK_MAX 128
+
 /* per SMTP session (SMFICTX private data) */
 struct session {
-	struct conf *conf;	/* the transaction's configuration (ref) */
+	struct runtime *rt;	/* the transaction's runtime (ref) */
+	struct conf *conf;	/* rt->conf, borrowed */
+	char sender[SESSION_ADDR_MAX];	/* envelope sender as given */
+	size_t msg_size;	/* header and body bytes of the client mail */
+	char dienstkennung[SESSION_DK_MAX]; /* X-KIM-Dienstkennung or "" */
+	int dk_seen;		/* the header was present (maybe twice) */
 	enum conf_role role;
 	char daemon_name[64];
 	char client[64];	/* client address, for the log */
@@ -72,7 +99,11 @@ void session_end(struct session *s, const char *decision, const char *reason);
 
 /* session_envfrom - drain check and the role's MAIL FROM step */
 enum verdict session_envfrom(struct session *s, struct mio *io,
-    const char *from);
+    const char *from, char **esmtp_args);
+/* session_reply - set the reply of a policy decision, give the verdict */
+struct policy_decision;
+enum verdict session_reply(struct session *s, struct mio *io,
+    const struct policy_decision *d);
 
 /* --- milter_state.c --- */
 enum stat_event {
@@ -86,10 +117,12 @@ enum stat_event {
 };
 #define ST_NROLES 4	/* none, front, gate, inbound (enum conf_role) */
 
-/* state_init - install the first configuration (takes the reference) */
-void state_init(struct conf *c, const char *path);
+/* state_init - install the first runtime (takes the reference) */
+void state_init(struct runtime *rt, const char *path);
 /* state_conf - a reference to the current configuration */
 struct conf *state_conf(void);
+/* state_runtime - a reference to the current runtime */
+struct runtime *state_runtime(void);
 /* state_reload - load path again; on error keep the old one; 0 or -1+why */
 int state_reload(struct buf *why);
 /* state_count - bump a counter */
@@ -110,7 +143,17 @@ enum verdict front_envfrom(struct session *s, struct mio *io, const char *from);
 enum verdict front_envrcpt(struct session *s, struct mio *io, const char *rcpt);
 enum verdict front_data(struct session *s, struct mio *io);
 
-enum verdict gate_envfrom(struct session *s, struct mio *io, const char *from);
+enum verdict gate_envfrom(struct session *s, struct mio *io, const char *from,
+    char **esmtp_args);
+enum verdict gate_envrcpt(struct session *s, struct mio *io, const char *rcpt);
+enum verdict gate_header(struct session *s, struct mio *io, const char *name,
+    const char *value);
+enum verdict gate_body(struct session *s, struct mio *io, size_t len);
+enum verdict gate_eom(struct session *s, struct mio *io);
+
+/* --- pipe_rcpt.c: the recipient check shared by front and gate --- */
+enum verdict rcpt_check(struct session *s, struct mio *io, const char *rcpt,
+    const struct policy *p);
 
 enum verdict inbound_envfrom(struct session *s, struct mio *io,
     const char *from);

@@ -98,7 +98,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	qid = smfi_getsymval(ctx, "i");
 	if (qid)
 		snprintf(s->queue_id, sizeof(s->queue_id), "%s", qid);
-	return sfsi(session_envfrom(s, &io, argv[0]));
+	return sfsi(session_envfrom(s, &io, argv[0], argv + 1));
 }
 
 /* cb_envrcpt - per-recipient answers (front) */
@@ -114,6 +114,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	s->nrcpt++;
 	if (s->role == CONF_ROLE_FRONT)
 		return sfsi(front_envrcpt(s, &io, argv[0]));
+	if (s->role == CONF_ROLE_GATE)
+		return sfsi(gate_envrcpt(s, &io, argv[0]));
 	return SMFIS_CONTINUE;
 }
 
@@ -127,6 +129,13 @@ cb_data(SMFICTX *ctx)
 	if (s == NULL || !s->in_txn)
 		return SMFIS_TEMPFAIL;
 	mio_smfi(&io, ctx);
+	if (s->queue_id[0] == 0) {
+		/* Postfix sends {i} with the DATA macros, not at MAIL FROM */
+		const char *qid = smfi_getsymval(ctx, "i");
+
+		if (qid)
+			snprintf(s->queue_id, sizeof(s->queue_id), "%s", qid);
+	}
 	if (s->role == CONF_ROLE_FRONT)
 		return cb_end(s, front_data(s, &io));
 	return SMFIS_CONTINUE;
@@ -141,6 +150,12 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 	if (s == NULL || !s->in_txn)
 		return SMFIS_TEMPFAIL;
 	state_count(s->role, ST_HEADERS);
+	if (s->role == CONF_ROLE_GATE) {
+		struct mio io;
+
+		mio_smfi(&io, ctx);
+		return cb_end(s, gate_header(s, &io, name, value));
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -153,6 +168,12 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (s == NULL || !s->in_txn)
 		return SMFIS_TEMPFAIL;
 	state_count(s->role, ST_BODY_CHUNKS);
+	if (s->role == CONF_ROLE_GATE) {
+		struct mio io;
+
+		mio_smfi(&io, ctx);
+		return cb_end(s, gate_body(s, &io, len));
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -166,10 +187,13 @@ cb_eom(SMFICTX *ctx)
 	if (s == NULL || !s->in_txn)
 		return SMFIS_TEMPFAIL;
 	mio_smfi(&io, ctx);
-	if (s->role == CONF_ROLE_GATE) {
-		/* not reached today (gate tempfails at MAIL); fail closed */
-		mio_setreply(&io, "451", "4.3.0",
-		    "KIM path not configured yet; the mail stays queued");
+	if (s->role == CONF_ROLE_GATE)
+		return cb_end(s, gate_eom(s, &io));
+	if (s->role != CONF_ROLE_FRONT && s->role != CONF_ROLE_INBOUND) {
+		/* fail closed: an unknown role never passes a message */
+		mio_setreply(&io, "451", "4.3.5",
+		    "kim-milter: listener without a role; see Listener in "
+		    "kim-milter.conf(5)");
 		return cb_end(s, V_TEMPFAIL);
 	}
 	return cb_end(s, V_ACCEPT);

@@ -25,8 +25,10 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "dir.h"
 #include "milter.h"
 #include "msg.h"
+#include "policy.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -56,6 +58,45 @@ static void
 print_diag(const struct buf *diag)
 {
 	fputs(buf_str(diag), stderr);
+}
+
+/* check_config - kim-milter -n: every problem of the configuration, the
+ * policies and the directory settings, file:line each; 0 when clean */
+static int
+check_config(const char *path)
+{
+	struct buf diag = BUF_INIT, notes = BUF_INIT;
+	struct runtime *rt;
+	int problems;
+
+	msg_open("kim-milter", 0, 0);
+	msg_set_level(MSG_LEVEL_ERROR);
+	if ((rt = runtime_load(path, &diag)) == NULL) {
+		print_diag(&diag);
+		buf_free(&diag);
+		return 1;
+	}
+	{
+		struct policy_dir_check dc = {NULL, NULL,
+		    "no directory configured (DirectoryURI is not set)"};
+
+		if (rt->conf->dir_uri) {
+			dc.known = dir_known;
+			dc.arg = rt->dir;
+		}
+		problems = policy_lint(rt->policies, rt->conf, &dc, &diag,
+		    &notes);
+	}
+	print_diag(&diag);
+	if (notes.len)
+		fputs(buf_str(&notes), stdout);
+	if (problems == 0)
+		printf("%s: configuration OK (%zu policies)\n", path,
+		    policy_set_count(rt->policies));
+	runtime_unref(rt);
+	buf_free(&diag);
+	buf_free(&notes);
+	return problems ? 1 : 0;
 }
 
 /* resolve_user - uid and gid of user[:group] */
@@ -191,6 +232,7 @@ main(int argc, char **argv)
 	int foreground = 0, check_only = 0, ch, ctl_fd, rc;
 	struct buf diag = BUF_INIT;
 	struct conf *c;
+	struct runtime *rt;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	char *user = NULL;
@@ -226,17 +268,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
+	if (check_only)
+		return check_config(path);
 	c = conf_load(path, &diag);
-	if (check_only) {
-		if (c == NULL) {
-			print_diag(&diag);
-			buf_free(&diag);
-			return 1;
-		}
-		printf("%s: configuration OK\n", path);
-		conf_unref(c);
-		return 0;
-	}
 	if (c == NULL) {
 		print_diag(&diag);
 		fprintf(stderr, "kim-milter: not started: fix %s (kim-milter "
@@ -251,6 +285,16 @@ main(int argc, char **argv)
 		msg_fatal("UserID %s: unknown user or group", c->user);
 	if (c->background && !foreground && detach() < 0)
 		msg_fatal("cannot detach: %s", strerror(errno));
+	/*
+	 * Now, after the fork and before dropping privileges: the policies
+	 * and the directory (password and key files, the watchdog thread).
+	 */
+	conf_unref(c);
+	if ((rt = runtime_load(path, &diag)) == NULL) {
+		msg_error("not started: %s", buf_str(&diag));
+		return EX_CONFIG_;
+	}
+	c = rt->conf;
 	umask(c->umask);
 
 	/*
@@ -294,7 +338,7 @@ main(int argc, char **argv)
 	if (user)
 		drop_privileges(user, uid, gid);
 
-	state_init(c, path);
+	state_init(rt, path);
 	if (pthread_create(&t, NULL, reload_thread, &usr1) != 0)
 		msg_fatal("cannot start the reload thread");
 	pthread_detach(t);

@@ -9,6 +9,7 @@
 
 #include "milter.h"
 #include "msg.h"
+#include "policy.h"
 
 /* session_begin - take the current configuration for this transaction */
 void
@@ -16,7 +17,12 @@ session_begin(struct session *s)
 {
 	if (s->in_txn)
 		session_end(s, "abort", NULL);
-	s->conf = state_conf();
+	s->rt = state_runtime();
+	s->conf = s->rt->conf;
+	s->sender[0] = 0;
+	s->msg_size = 0;
+	s->dienstkennung[0] = 0;
+	s->dk_seen = 0;
 	s->role = conf_role_of(s->conf, s->daemon_name[0] ? s->daemon_name :
 	    NULL);
 	s->in_txn = 1;
@@ -51,7 +57,8 @@ session_end(struct session *s, const char *decision, const char *reason)
 	    s->client[0] ? s->client : "-", s->nrcpt, decision,
 	    reason ? " reason=\"" : "", reason ? reason : "",
 	    reason ? "\"" : "", secs);
-	conf_unref(s->conf);
+	runtime_unref(s->rt);
+	s->rt = NULL;
 	s->conf = NULL;
 	s->in_txn = 0;
 	state_active(-1);
@@ -59,11 +66,13 @@ session_end(struct session *s, const char *decision, const char *reason)
 
 /* session_envfrom - drain check, then the role's MAIL FROM step */
 enum verdict
-session_envfrom(struct session *s, struct mio *io, const char *from)
+session_envfrom(struct session *s, struct mio *io, const char *from,
+    char **esmtp_args)
 {
 	enum verdict v;
 	char text[400];
 
+	snprintf(s->sender, sizeof(s->sender), "%s", from ? from : "");
 	if (state_draining()) {
 		mio_setreply(io, "451", "4.3.2",
 		    "kim-milter is draining for a restart; try again later");
@@ -75,7 +84,7 @@ session_envfrom(struct session *s, struct mio *io, const char *from)
 		v = front_envfrom(s, io, from);
 		break;
 	case CONF_ROLE_GATE:
-		v = gate_envfrom(s, io, from);
+		v = gate_envfrom(s, io, from, esmtp_args);
 		break;
 	case CONF_ROLE_INBOUND:
 		v = inbound_envfrom(s, io, from);
@@ -98,4 +107,15 @@ session_envfrom(struct session *s, struct mio *io, const char *from)
 		session_end(s, v == V_ACCEPT ? "accept" : v == V_REJECT ?
 		    "reject" : "tempfail", NULL);
 	return v;
+}
+
+/* session_reply - a policy decision as the SMTP reply and our verdict */
+enum verdict
+session_reply(struct session *s, struct mio *io,
+    const struct policy_decision *d)
+{
+	if (d->verdict == POLICY_PASS)
+		return V_CONTINUE;
+	mio_setreply(io, d->rcode, d->xcode, d->reason);
+	return d->verdict == POLICY_REJECT ? V_REJECT : V_TEMPFAIL;
 }

@@ -16,7 +16,7 @@
 #include "msg.h"
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conf *state_current;
+static struct runtime *state_current;
 static char *state_path;
 static time_t state_started;
 static unsigned long state_counters[ST_NROLES][ST_NEVENTS];
@@ -24,14 +24,26 @@ static long state_inflight;
 static int state_drain_flag;
 static time_t state_drain_started;
 
-/* state_init - install the first configuration */
+/* state_init - install the first runtime */
 void
-state_init(struct conf *c, const char *path)
+state_init(struct runtime *rt, const char *path)
 {
-	state_current = c;
+	state_current = rt;
 	state_path = strdup(path);
 	state_started = time(NULL);
-	msg_set_level((enum msg_level)c->log_level);
+	msg_set_level((enum msg_level)rt->conf->log_level);
+}
+
+/* state_runtime - a reference to the current runtime */
+struct runtime *
+state_runtime(void)
+{
+	struct runtime *rt;
+
+	pthread_mutex_lock(&state_lock);
+	rt = runtime_ref(state_current);
+	pthread_mutex_unlock(&state_lock);
+	return rt;
 }
 
 /* state_conf - a reference to the current configuration */
@@ -41,7 +53,7 @@ state_conf(void)
 	struct conf *c;
 
 	pthread_mutex_lock(&state_lock);
-	c = conf_ref(state_current);
+	c = conf_ref(state_current->conf);
 	pthread_mutex_unlock(&state_lock);
 	return c;
 }
@@ -51,12 +63,12 @@ int
 state_reload(struct buf *why)
 {
 	struct buf diag = BUF_INIT;
-	struct conf *c, *old;
+	struct runtime *rt, *old;
 
-	c = conf_load(state_path, &diag);
-	if (c == NULL) {
+	rt = runtime_load(state_path, &diag);
+	if (rt == NULL) {
 		msg_error("reload of %s failed; keeping the configuration "
-		    "loaded before. Problems:", state_path);
+		    "and policies loaded before. Problems:", state_path);
 		{
 			char *line = (char *)diag.data, *nl;
 
@@ -77,15 +89,15 @@ state_reload(struct buf *why)
 	/* keys that only take effect at start: warn when they changed */
 	pthread_mutex_lock(&state_lock);
 	old = state_current;
-	if (strcmp(old->socket, c->socket) != 0 ||
-	    strcmp(old->control_socket, c->control_socket) != 0)
+	if (strcmp(old->conf->socket, rt->conf->socket) != 0 ||
+	    strcmp(old->conf->control_socket, rt->conf->control_socket) != 0)
 		msg_warn("reload: Socket and ControlSocket take effect only "
 		    "after a restart");
-	state_current = c;
+	state_current = rt;
 	pthread_mutex_unlock(&state_lock);
-	msg_set_level((enum msg_level)c->log_level);
-	msg_info("configuration reloaded from %s", state_path);
-	conf_unref(old);	/* transactions in flight keep their ref */
+	msg_set_level((enum msg_level)rt->conf->log_level);
+	msg_info("configuration and policies reloaded from %s", state_path);
+	runtime_unref(old);	/* transactions in flight keep their ref */
 	return 0;
 }
 
@@ -191,7 +203,7 @@ void
 state_shutdown(void)
 {
 	pthread_mutex_lock(&state_lock);
-	conf_unref(state_current);
+	runtime_unref(state_current);
 	state_current = NULL;
 	pthread_mutex_unlock(&state_lock);
 	free(state_path);

@@ -26,9 +26,18 @@ static const struct {
 	{"status", kimctl_status, "status            daemon version, uptime, counters"},
 	{"reload", kimctl_reload, "reload            reload kim-milter.conf (like SIGUSR1)"},
 	{"drain", kimctl_drain, "drain [--wait]    tempfail new work, stop when idle"},
+	/* policy files (tools/kimctl_policy.c) */
+	{"policy", kimctl_policy, "policy test --from ADDR --rcpt ADDR...  what the policies do with a sender"},
+	{"policy", kimctl_policy, "policy lint       every problem of the policy files, with file:line"},
+	/* directory and cache (tools/kimctl_dir.c) */
+	{"lookup", kimctl_lookup, "lookup ADDRESS    directory entry and certificate verdicts"},
+	{"cache", kimctl_cache, "cache list|show|purge|refresh|stats  the shared directory cache"},
+	{"audit", kimctl_audit, "audit [--days N]  shared keys, mixed IDs, expiring, MAC failures"},
 	/* the codec (lib/kim) */
 	{"encode", kimctl_encode, "encode [--card NAME|--key F --cert F] ...  sign and encrypt a mail"},
 	{"decode", kimctl_decode, "decode [--card NAME|--key F --cert F] --address A ...  decrypt and check"},
+	/* cards (tools/kimctl_card.c) */
+	{"card", kimctl_card, "card status [NAME] | card enable NAME  cards, PIN state, back in service"},
 	/* further areas add their commands here */
 };
 

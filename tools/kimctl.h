@@ -32,8 +32,19 @@ typedef int (*kimctl_cmd_fn)(struct kimctl *k, int argc, char **argv);
 int kimctl_status(struct kimctl *k, int argc, char **argv);
 int kimctl_reload(struct kimctl *k, int argc, char **argv);
 int kimctl_drain(struct kimctl *k, int argc, char **argv);
+/* policy files (tools/kimctl_policy.c) */
+int kimctl_policy(struct kimctl *k, int argc, char **argv);
+
+/* directory and cache (tools/kimctl_dir.c) */
+#define KIMCTL_EX_NOTFOUND 2	/* lookup: no entry for the address */
+int kimctl_lookup(struct kimctl *k, int argc, char **argv);
+int kimctl_cache(struct kimctl *k, int argc, char **argv);
+int kimctl_audit(struct kimctl *k, int argc, char **argv);
 /* the codec: tools/kimctl_codec.c */
 int kimctl_encode(struct kimctl *k, int argc, char **argv);
 int kimctl_decode(struct kimctl *k, int argc, char **argv);
+
+/* cards (tools/kimctl_card.c) */
+int kimctl_card(struct kimctl *k, int argc, char **argv);
 
 #endif

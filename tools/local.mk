@@ -1,4 +1,6 @@
 bin_PROGRAMS += tools/kimctl
 tools_kimctl_SOURCES = tools/kimctl.c tools/kimctl.h tools/kimctl_ctl.c \
-	tools/kimctl_codec.c
+	tools/kimctl_dir.c \
+	tools/kimctl_codec.c \
+	tools/kimctl_card.c
 tools_kimctl_LDADD = $(KIM_LIBS)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 
 #include "card.h"
@@ -19,6 +21,7 @@ static const struct {
 	struct card *(*open)(const struct conf_card *, struct buf *);
 } card_backends[] = {
 	{"soft", card_soft_open},
+	{"pcsc", card_pcsc_open},
 };
 
 /* card_open - pick the backend by the backend= field */
@@ -96,6 +99,57 @@ card_certificate(struct card *card, enum card_keyuse use,
 	if (card == NULL || card->ops->certificate == NULL)
 		return NULL;
 	return card->ops->certificate(card, use, type);
+}
+
+/* card_enable - dispatch; a backend without a service state is always in */
+int
+card_enable(struct card *card, struct buf *why)
+{
+	if (card == NULL)
+		return CARD_E_NOKEY;
+	if (card->ops->enable == NULL)
+		return CARD_OK;
+	return card->ops->enable(card, why);
+}
+
+/* card_status - dispatch */
+int
+card_status(struct card *card, struct buf *out)
+{
+	if (card == NULL)
+		return CARD_E_NOKEY;
+	if (card->ops->status == NULL)
+		return buf_printf(out, "in service (%s keys)",
+		    card->ops->name) < 0 ? CARD_E_INTERNAL : CARD_OK;
+	return card->ops->status(card, out);
+}
+
+/* card_ecdsa_der - the card's r||s as a DER ECDSA-Sig-Value */
+int
+card_ecdsa_der(const unsigned char *rs, size_t len, struct buf *out)
+{
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	unsigned char *der = NULL;
+	int n, rc = CARD_E_INTERNAL;
+
+	if (len != 64)
+		return CARD_E_IO;
+	if ((es = ECDSA_SIG_new()) == NULL ||
+	    (r = BN_bin2bn(rs, 32, NULL)) == NULL ||
+	    (s = BN_bin2bn(rs + 32, 32, NULL)) == NULL ||
+	    !ECDSA_SIG_set0(es, r, s))
+		goto out;
+	r = s = NULL;
+	if ((n = i2d_ECDSA_SIG(es, &der)) <= 0)
+		goto out;
+	rc = buf_append(out, der, (size_t)n) < 0 ? CARD_E_INTERNAL : CARD_OK;
+out:
+	OPENSSL_free(der);
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(es);
+	return rc;
 }
 
 /* card_free - the backend frees impl, this frees the rest */

@@ -107,3 +107,40 @@ card_file_read(const char *path, struct buf *out, struct buf *why)
 	close(fd);
 	return rc;
 }
+
+/*
+ * card_file_read_pin - read a PIN file: owned by us with mode 0600, or by
+ * root with group read only (0640: root:milter-group). Anything else is
+ * refused with the command to run.
+ */
+int
+card_file_read_pin(const char *path, struct buf *out, struct buf *why)
+{
+	struct stat st;
+	int fd, rc;
+
+	if ((fd = card_file_open(path, &st, why)) < 0)
+		return CARD_E_CONFIG;
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		if (why)
+			(void)buf_printf(why, "%s: PIN file owned by uid %u; "
+			    "run: chown %u %s", path, (unsigned)st.st_uid,
+			    (unsigned)geteuid(), path);
+		close(fd);
+		return CARD_E_CONFIG;
+	}
+	if ((st.st_mode & 077) != 0 &&
+	    !(st.st_uid == 0 && (st.st_mode & 077) == 040)) {
+		if (why)
+			(void)buf_printf(why, "%s: PIN file mode %04o lets "
+			    "others read it; run: chmod %s %s", path,
+			    (unsigned)(st.st_mode & 07777),
+			    st.st_uid == 0 && (st.st_mode & 040) ? "640" : "600",
+			    path);
+		close(fd);
+		return CARD_E_CONFIG;
+	}
+	rc = card_file_slurp(fd, path, out, why);
+	close(fd);
+	return rc;
+}

@@ -69,13 +69,17 @@ struct soft_spec {
 
 /* legacy PKCS#12 encryption (RC2-40, as in gematik's samples) */
 static pthread_once_t soft_legacy_once = PTHREAD_ONCE_INIT;
+/* loaded for the life of the process (kept, so no leak is reported) */
+static OSSL_PROVIDER *soft_providers[2];
 
 /* soft_legacy_load - load OpenSSL's legacy provider next to the default */
 static void
 soft_legacy_load(void)
 {
-	(void)OSSL_PROVIDER_load(NULL, "default");
-	(void)OSSL_PROVIDER_load(NULL, "legacy");
+	/* an explicit load ends the implicit default: keep it there */
+	if (!OSSL_PROVIDER_available(NULL, "default"))
+		soft_providers[0] = OSSL_PROVIDER_load(NULL, "default");
+	soft_providers[1] = OSSL_PROVIDER_load(NULL, "legacy");
 	ERR_clear_error();
 }
 

@@ -370,7 +370,7 @@ elc_decrypt(EVP_PKEY *priv, const unsigned char *tmpl, size_t len,
 	end = in + inlen;
 	if (elc_tlv(&p, end, 0x06, &oid, &oidlen) < 0 ||
 	    oidlen != sizeof(ELC_CURVE_OID_DER) - 3 ||
-	    memcmp(oid, ELC_CURVE_OID_DER + 2, oidlen) != 0)
+	    memcmp(oid, &ELC_CURVE_OID_DER[2], oidlen) != 0)
 		goto out;
 	if (elc_tlv(&p, end, 0x7f49, &dopk, &dopklen) < 0 ||
 	    elc_tlv(&p, end, 0x86, &dc, &dclen) < 0 ||

@@ -229,4 +229,5 @@ conf_dump(const struct conf *c, FILE *fp)
 	for (i = 0; i < c->n_cards; i++)
 		fprintf(fp, "Card %s pool=%s backend=%s\n", c->cards[i].name,
 		    c->cards[i].pool, c->cards[i].backend);
+	fprintf(fp, "PolicyDirectory %s\n", c->policy_directory);
 }

@@ -19,6 +19,9 @@
 #include "conf_int.h"
 #include "msg.h"
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
@@ -57,6 +60,56 @@ const struct conf_key conf_keys[] = {
 	    "Listener <daemon_name> role=front|gate|inbound"},
 	{"Card", CT_OBJECT, OFF(cards), NULL, 0, 0, conf_obj_card,
 	    "Card <name> pool=<pool> backend=soft|pcsc <backend fields>"},
+	/* policy (policy/, kim-milter-policy(5)) */
+	{"PolicyDirectory", CT_PATH, OFF(policy_directory),
+	    SYSCONFDIR "/kim-milter/policy.d", 0, 0, NULL,
+	    "directory of the per-department policy files (*.conf)"},
+	/* --- directory (lib/dir) --- */
+	{"RedisURI", CT_STRING, OFF(redis_uri), NULL, 0, 0, NULL,
+	    "redis://host[:port][/db] or unix:/path[?db=N]; unset: no cache"},
+	{"RedisUser", CT_STRING, OFF(redis_user), NULL, 0, 0, NULL,
+	    "Redis ACL user (AUTH user password)"},
+	{"RedisPasswordFile", CT_PATH, OFF(redis_password_file), NULL, 0, 0,
+	    NULL, "file holding the Redis password"},
+	{"RedisTimeout", CT_DURATION, OFF(redis_timeout), "1s", 1, 10, NULL,
+	    "connect and command timeout of Redis"},
+	{"RedisRequired", CT_BOOL, OFF(redis_required), "no", 0, 1, NULL,
+	    "Redis down: yes = directory unavailable, no = ask LDAP"},
+	{"DirectoryURI", CT_STRING, OFF(dir_uri), NULL, 0, 0, NULL,
+	    "LDAP URI(s) of the VZD (ldap://, ldaps://)"},
+	{"DirectoryBase", CT_STRING, OFF(dir_base), "dc=data,dc=vzd", 0, 0,
+	    NULL, "search base"},
+	{"DirectoryBindDN", CT_STRING, OFF(dir_bind_dn), NULL, 0, 0, NULL,
+	    "bind DN; unset: anonymous"},
+	{"DirectoryBindPasswordFile", CT_PATH, OFF(dir_bind_password_file),
+	    NULL, 0, 0, NULL, "file holding the bind password"},
+	{"DirectoryStartTLS", CT_BOOL, OFF(dir_starttls), "no", 0, 1, NULL,
+	    "StartTLS on ldap:// URIs"},
+	{"DirectoryTLSCAFile", CT_PATH, OFF(dir_tls_ca_file), NULL, 0, 0,
+	    NULL, "CA bundle for the LDAP server certificate"},
+	{"DirectoryTLSCertFile", CT_PATH, OFF(dir_tls_cert_file), NULL, 0, 0,
+	    NULL, "client certificate (PEM or DER)"},
+	{"DirectoryTLSKeyFile", CT_PATH, OFF(dir_tls_key_file), NULL, 0, 0,
+	    NULL, "client key (unencrypted PEM or DER)"},
+	{"DirectoryTLSPKCS12File", CT_PATH, OFF(dir_tls_pkcs12_file), NULL, 0,
+	    0, NULL, "client certificate and key as PKCS#12"},
+	{"DirectoryTLSPKCS12PasswordFile", CT_PATH,
+	    OFF(dir_tls_pkcs12_password_file), NULL, 0, 0, NULL,
+	    "file holding the PKCS#12 password"},
+	{"DirectoryTimeout", CT_DURATION, OFF(dir_timeout), "10s", 1, 25,
+	    NULL, "upper bound of one directory lookup"},
+	{"DirectoryConnectTimeout", CT_DURATION, OFF(dir_connect_timeout),
+	    "3s", 1, 25, NULL, "TCP connect timeout to the VZD"},
+	{"CacheTTL", CT_DURATION, OFF(cache_ttl), "12h", 60, 604800, NULL,
+	    "lifetime of a cached directory entry"},
+	{"NegativeCacheTTL", CT_DURATION, OFF(negative_cache_ttl), "1h", 10,
+	    86400, NULL, "lifetime of a cached \"not found\""},
+	{"CacheKeyFile", CT_PATH, OFF(cache_key_file), NULL, 0, 0, NULL,
+	    "MAC key of the shared cache (same file on every relay)"},
+	{"TrustAnchors", CT_PATH, OFF(trust_anchors), NULL, 0, 0, NULL,
+	    "PEM bundle of TI CA certificates"},
+	{"LocalKimAddresses", CT_LIST, OFF(local_kim_addresses), NULL, 0, 0,
+	    NULL, "our own KIM addresses (never looked up as recipients)"},
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 

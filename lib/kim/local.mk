@@ -55,7 +55,7 @@ CLEANFILES += tests/fuzz/fuzz_decode
 tests/fuzz/fuzz_decode: $(srcdir)/tests/fuzz/fuzz_decode.c \
 	$(lib_libkim_a_SOURCES)
 	$(MKDIR_P) tests/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(top_builddir) -I$(top_srcdir)/include \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(top_builddir) $(AM_CPPFLAGS) \
 	    $(DEFS) $(OPENSSL_CFLAGS) $(PCSC_CFLAGS) $(HIREDIS_CFLAGS) \
 	    $(LDAP_CFLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz_decode.c \
 	    $(addprefix $(srcdir)/,$(filter %.c,$(lib_libkim_a_SOURCES))) \

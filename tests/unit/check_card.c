@@ -47,6 +47,8 @@ static const char mkkeys[] =
     "openssl pkcs12 -export -legacy -inkey osig-rsa.key -in osig-rsa.crt "
     "-passout pass:sesam -out osig-rsa-legacy.p12\n"
     "printf 'wrong\\n' > wrongpass\n"
+    "printf '123456\\n' > pin; printf '123456\\n' > pin644; chmod 644 pin644\n"
+    "printf 'disabled\\nthe card refused the PIN\\n' > disabled.state\n"
     "openssl pkey -in enc-rsa.key -passout pass:sesam -aes256 "
     "-out enc-rsa-crypt.key\n";
 
@@ -483,11 +485,89 @@ static const struct {
 	    "not a PEM or DER private key"},
 	{"c pool=p backend=soft require-safe-keys=maybe "
 	    "key=%D/osig-rsa.key cert=%D/osig-rsa.crt", "must be yes or no"},
+	{"c pool=p backend=pcsc", "pin-file= is missing"},
+	{"c pool=p backend=pcsc pin-file=%D/pass", "4 to 12 digits"},
+	{"c pool=p backend=pcsc pin-file=%D/pin644",
+	    "%D/pin644: PIN file mode 0644 lets others read it; run: chmod 640"},
+	{"c pool=p backend=pcsc pin-file=%D/pin iccsn=123",
+	    "iccsn= has 20 digits"},
+	{"c pool=p backend=pcsc pin-file=%D/pin pin=123456",
+	    "unknown field \"pin\" for backend pcsc"},
+	{"c pool=p backend=pcsc pin-file=%D/nopin", "%D/nopin: No such file"},
 };
 
 START_TEST(test_bad_lines)
 {
 	open_fails(bad_lines[_i].line, bad_lines[_i].why);
+}
+END_TEST
+
+START_TEST(test_pcsc_absent)
+{
+	/* no pcscd at all: the card opens, operations fail transiently */
+	struct card *c;
+	unsigned char hash[32] = {0};
+	struct buf sig = BUF_INIT, why = BUF_INIT;
+	struct timespec dl;
+	char sock[128];
+
+	snprintf(sock, sizeof(sock), "%s/no-pcscd.comm", dir);
+	setenv("PCSCLITE_CSOCK_NAME", sock, 1);
+	c = open_ok("c pool=p backend=pcsc pin-file=%D/pin "
+	    "state-file=%D/absent.state");
+	card_deadline(&dl, 5000);
+	ck_assert_int_eq(card_sign(c, CARD_SIG_RSA_PSS, hash, &sig, &dl, NULL,
+	    NULL, &why), CARD_E_REMOVED);
+	ck_assert(card_err_transient(CARD_E_REMOVED));
+	ck_assert_msg(strstr(buf_str(&why), "pcscd") != NULL, "%s",
+	    buf_str(&why));
+	ck_assert_ptr_null(card_certificate(c, CARD_USE_OSIG, CARD_KEY_RSA));
+	buf_free(&sig);
+	buf_free(&why);
+	card_free(c);
+}
+END_TEST
+
+START_TEST(test_pcsc_out_of_service)
+{
+	/* a card taken out of service before a restart stays out */
+	struct card *c;
+	unsigned char hash[32] = {0};
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	char state[128], text[64];
+	FILE *fp;
+
+	c = open_ok("c pool=p backend=pcsc pin-file=%D/pin "
+	    "state-file=%D/disabled.state");
+	ck_assert_int_eq(card_sign(c, CARD_SIG_ECDSA, hash, &out, NULL, NULL,
+	    NULL, &why), CARD_E_DISABLED);
+	ck_assert(!card_err_transient(CARD_E_DISABLED));
+	ck_assert_ptr_nonnull(strstr(buf_str(&why), "refused the PIN"));
+	ck_assert_int_eq(card_status(c, &out), CARD_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&out),
+	    "out of service: the card refused the PIN"));
+	/* the admin's enable clears it, also on disk: one try is allowed */
+	ck_assert_int_eq(card_enable(c, &why), CARD_OK);
+	snprintf(state, sizeof(state), "%s/disabled.state", dir);
+	fp = fopen(state, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	ck_assert_str_eq(text, "enable-once\n");
+	buf_reset(&out);
+	ck_assert_int_eq(card_status(c, &out), CARD_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&out), "in service (enabled by "
+	    "the admin: one PIN try allowed at a counter of 2 or more)"));
+	/* a restart in between keeps that */
+	card_free(c);
+	c = open_ok("c pool=p backend=pcsc pin-file=%D/pin "
+	    "state-file=%D/disabled.state");
+	buf_reset(&out);
+	ck_assert_int_eq(card_status(c, &out), CARD_OK);
+	ck_assert_ptr_nonnull(strstr(buf_str(&out), "enabled by the admin"));
+	buf_free(&out);
+	buf_free(&why);
+	card_free(c);
 }
 END_TEST
 
@@ -509,6 +589,8 @@ card_suite(void)
 	tcase_add_test(tc, test_auto_slots);
 	tcase_add_test(tc, test_p12_legacy);
 	tcase_add_test(tc, test_permissions);
+	tcase_add_test(tc, test_pcsc_absent);
+	tcase_add_test(tc, test_pcsc_out_of_service);
 	tcase_add_loop_test(tc, test_bad_lines, 0,
 	    sizeof(bad_lines) / sizeof(bad_lines[0]));
 	suite_add_tcase(s, tc);

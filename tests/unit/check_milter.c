@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "milter.h"
@@ -47,31 +48,54 @@ static const struct mio_ops fake_ops = {fake_getsymval, fake_setreply,
 
 static char dir[] = "/tmp/check_milter.XXXXXX";
 static char path[300];
+static char base[1000];	/* the lines every test configuration starts with */
 
 static void
-write_file(const char *text)
+write_at(const char *file, const char *text)
 {
-	FILE *fp = fopen(path, "w");
+	FILE *fp = fopen(file, "w");
 
 	ck_assert_ptr_nonnull(fp);
 	fputs(text, fp);
 	fclose(fp);
 }
 
+/* write_file - the configuration: base lines plus text */
+static void
+write_file(const char *text)
+{
+	char all[2000];
+
+	snprintf(all, sizeof(all), "%s%s", base, text);
+	write_at(path, all);
+}
+
 static void
 setup(void)
 {
 	struct buf diag = BUF_INIT;
-	struct conf *c;
+	struct runtime *rt;
+	char pdir[400], f[500];
 
 	strcpy(dir, "/tmp/check_milter.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/kim-milter.conf", dir);
-	write_file("Syslog no\nLogLevel error\n");
-	c = conf_load(path, &diag);
-	ck_assert_msg(c != NULL, "%s", buf_str(&diag));
+	snprintf(pdir, sizeof(pdir), "%s/policy.d", dir);
+	ck_assert_int_eq(mkdir(pdir, 0755), 0);
+	/* one department may send KIM, one may not; others: the default */
+	snprintf(f, sizeof(f), "%s/kardio.conf", pdir);
+	write_at(f, "Sender *@kardio.example\nKimSending yes\n"
+	    "KimAddress kardio@klinik.kim.telematik-test\nCardPool klinik\n"
+	    "MaxMessageSize 1K\n");
+	snprintf(f, sizeof(f), "%s/verwaltung.conf", pdir);
+	write_at(f, "Sender *@verwaltung.example\nKimSending no\n");
+	snprintf(base, sizeof(base), "Syslog no\nLogLevel error\n"
+	    "PolicyDirectory %s\nCard c1 pool=klinik backend=soft\n", pdir);
+	write_file("");
+	rt = runtime_load(path, &diag);
+	ck_assert_msg(rt != NULL, "%s", buf_str(&diag));
 	buf_free(&diag);
-	state_init(c, path);
+	state_init(rt, path);
 }
 
 static void
@@ -103,7 +127,7 @@ START_TEST(test_front_fast_path)
 	open_session(&s, "kimfront");
 	session_begin(&s);
 	ck_assert_int_eq(s.role, CONF_ROLE_FRONT);
-	ck_assert_int_eq(session_envfrom(&s, &io, "<a@example.org>"),
+	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>", NULL),
 	    V_CONTINUE);
 	/* RCPT never accepts the whole transaction early */
 	ck_assert_int_eq(front_envrcpt(&s, &io,
@@ -124,15 +148,167 @@ START_TEST(test_gate_holds)
 	struct mio io = {&fake_ops, &f};
 	struct session s;
 
+	/* a sender whose policy allows KIM: every check passes, then held */
 	open_session(&s, "kimgate");
 	session_begin(&s);
-	ck_assert_int_eq(session_envfrom(&s, &io, "<a@example.org>"),
-	    V_TEMPFAIL);
+	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>", NULL),
+	    V_CONTINUE);
+	ck_assert_int_eq(gate_envrcpt(&s, &io,
+	    "<praxis@aerzte.kim.telematik-test>"), V_CONTINUE);
+	ck_assert_int_eq(gate_header(&s, &io, "Subject", "Befund"),
+	    V_CONTINUE);
+	ck_assert_int_eq(gate_body(&s, &io, 100), V_CONTINUE);
+	ck_assert_int_eq(gate_eom(&s, &io), V_TEMPFAIL);
 	ck_assert_str_eq(f.rcode, "451");
 	ck_assert_str_eq(f.xcode, "4.3.0");
 	ck_assert_ptr_nonnull(strstr(f.text, "KIM path not configured yet"));
 	ck_assert_int_eq(s.in_txn, 0);
 	ck_assert_int_eq(state_active(0), 0);
+}
+END_TEST
+
+/* senders the gate refuses at end of message, with the policy's answer */
+static const struct {
+	const char *sender;
+	const char *rcode;
+	const char *text;
+} gate_refusals[] = {
+	{"<>", "5", "KIM"},				/* bounce: default */
+	{"<x@elsewhere.example>", "5", "KIM"},	/* uncovered: default */
+	{"<y@verwaltung.example>", "5", "KIM"},	/* KimSending no */
+};
+
+START_TEST(test_gate_policy_refusal)
+{
+	struct fake f = {0};
+	struct mio io = {&fake_ops, &f};
+	struct session s;
+	enum verdict v;
+
+	open_session(&s, "kimgate");
+	session_begin(&s);
+	ck_assert_int_eq(session_envfrom(&s, &io, gate_refusals[_i].sender,
+	    NULL), V_CONTINUE);
+	v = gate_eom(&s, &io);
+	ck_assert_int_ne(v, V_CONTINUE);
+	ck_assert_int_ne(v, V_ACCEPT);
+	ck_assert_msg(f.rcode[0] == gate_refusals[_i].rcode[0],
+	    "%s: got %s %s %s", gate_refusals[_i].sender, f.rcode, f.xcode,
+	    f.text);
+	ck_assert_ptr_nonnull(strstr(f.text, gate_refusals[_i].text));
+	ck_assert_int_eq(s.in_txn, 0);
+}
+END_TEST
+
+START_TEST(test_gate_size)
+{
+	struct fake f = {0};
+	struct mio io = {&fake_ops, &f};
+	struct session s;
+	char *big[] = {"BODY=8BITMIME", "SIZE=5000", NULL};
+	char *small[] = {"SIZE=100", NULL};
+
+	/* SIZE= above the policy's 1K: refused at MAIL FROM */
+	open_session(&s, "kimgate");
+	session_begin(&s);
+	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>", big),
+	    V_REJECT);
+	ck_assert_str_eq(f.rcode, "552");
+	ck_assert_int_eq(s.in_txn, 0);
+	/* announced small, but the client mail is bigger: refused at EOM */
+	memset(&f, 0, sizeof(f));
+	session_begin(&s);
+	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>",
+	    small), V_CONTINUE);
+	ck_assert_int_eq(gate_body(&s, &io, 4000), V_CONTINUE);
+	ck_assert_int_eq(gate_eom(&s, &io), V_REJECT);
+	ck_assert_str_eq(f.rcode, "552");
+}
+END_TEST
+
+START_TEST(test_gate_dienstkennung)
+{
+	struct fake f = {0};
+	struct mio io = {&fake_ops, &f};
+	struct session s;
+
+	/* a Dienstkennung the policy does not allow */
+	open_session(&s, "kimgate");
+	session_begin(&s);
+	session_envfrom(&s, &io, "<a@kardio.example>", NULL);
+	gate_header(&s, &io, "X-KIM-Dienstkennung", " eAU;Lieferung;v1.0");
+	ck_assert_int_eq(gate_eom(&s, &io), V_REJECT);
+	ck_assert_str_eq(f.rcode, "550");
+	/* two of them: refused, never guessed */
+	memset(&f, 0, sizeof(f));
+	session_begin(&s);
+	session_envfrom(&s, &io, "<a@kardio.example>", NULL);
+	gate_header(&s, &io, "X-KIM-Dienstkennung", "KIM-Mail;Default;V1.0");
+	gate_header(&s, &io, "x-kim-dienstkennung", "KIM-Mail;Default;V1.0");
+	ck_assert_int_eq(gate_eom(&s, &io), V_REJECT);
+	ck_assert_ptr_nonnull(strstr(f.text, "more than one"));
+	/* the allowed one: held as usual */
+	memset(&f, 0, sizeof(f));
+	session_begin(&s);
+	session_envfrom(&s, &io, "<a@kardio.example>", NULL);
+	gate_header(&s, &io, "X-KIM-Dienstkennung", "KIM-Mail;Default;V1.0");
+	ck_assert_int_eq(gate_eom(&s, &io), V_TEMPFAIL);
+	ck_assert_str_eq(f.xcode, "4.3.0");
+}
+END_TEST
+
+START_TEST(test_front_policy)
+{
+	struct fake f = {0};
+	struct mio io = {&fake_ops, &f};
+	struct session s;
+
+	/* KimSending no: 550 5.7.1 for each KIM recipient at the front */
+	open_session(&s, "kimfront");
+	session_begin(&s);
+	session_envfrom(&s, &io, "<y@verwaltung.example>", NULL);
+	ck_assert_int_eq(front_envrcpt(&s, &io,
+	    "<praxis@aerzte.kim.telematik-test>"), V_REJECT);
+	ck_assert_str_eq(f.rcode, "550");
+	ck_assert_str_eq(f.xcode, "5.7.1");
+	/* ... and normal recipients of the same sender are untouched */
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(front_envrcpt(&s, &io, "<b@example.net>"),
+	    V_CONTINUE);
+	/* our own KIM address (inbound) is never refused */
+	ck_assert_int_eq(front_envrcpt(&s, &io,
+	    "<kardio@klinik.kim.telematik-test>"), V_CONTINUE);
+	ck_assert_int_eq(f.replies, 0);
+	/* uncovered senders are decided at the gate, not at the front */
+	session_end(&s, "abort", NULL);
+	session_begin(&s);
+	session_envfrom(&s, &io, "<x@elsewhere.example>", NULL);
+	ck_assert_int_eq(front_envrcpt(&s, &io,
+	    "<praxis@aerzte.kim.telematik-test>"), V_CONTINUE);
+	session_end(&s, "abort", NULL);
+}
+END_TEST
+
+START_TEST(test_directory_down)
+{
+	struct fake f = {0};
+	struct mio io = {&fake_ops, &f};
+	struct session s;
+	struct buf why = BUF_INIT;
+
+	/* a directory nobody answers on: 451 4.4.3, never "no such user" */
+	write_file("DirectoryURI ldap://127.0.0.1:9/\n"
+	    "DirectoryConnectTimeout 1s\nDirectoryTimeout 2s\n");
+	ck_assert_msg(state_reload(&why) == 0, "%s", buf_str(&why));
+	open_session(&s, "kimfront");
+	session_begin(&s);
+	session_envfrom(&s, &io, "<a@kardio.example>", NULL);
+	ck_assert_int_eq(front_envrcpt(&s, &io,
+	    "<praxis@aerzte.kim.telematik-test>"), V_TEMPFAIL);
+	ck_assert_str_eq(f.rcode, "451");
+	ck_assert_str_eq(f.xcode, "4.4.3");
+	session_end(&s, "abort", NULL);
+	buf_free(&why);
 }
 END_TEST
 
@@ -149,7 +325,7 @@ START_TEST(test_unknown_listener)
 	open_session(&s, unknown_names[_i]);
 	session_begin(&s);
 	ck_assert_int_eq(s.role, CONF_ROLE_NONE);
-	ck_assert_int_eq(session_envfrom(&s, &io, "<a@example.org>"),
+	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>", NULL),
 	    V_TEMPFAIL);
 	ck_assert_str_eq(f.rcode, "451");
 	ck_assert_str_eq(f.xcode, "4.3.5");
@@ -166,7 +342,7 @@ START_TEST(test_inbound_passes)
 
 	open_session(&s, "kiminbound");
 	session_begin(&s);
-	ck_assert_int_eq(session_envfrom(&s, &io, "<p@kim.example>"),
+	ck_assert_int_eq(session_envfrom(&s, &io, "<p@kim.example>", NULL),
 	    V_ACCEPT);
 	/* the inbound role never answers 5xx */
 	ck_assert_int_eq(f.replies, 0);
@@ -187,8 +363,7 @@ START_TEST(test_reload_keeps_transactions)
 	ck_assert_int_eq(s.role, CONF_ROLE_NONE);
 
 	/* a broken file keeps the old configuration */
-	write_file("Syslog no\nLogLevel error\nListener gate2 role=gate\n"
-	    "UMask 9\n");
+	write_file("Listener gate2 role=gate\nUMask 9\n");
 	ck_assert_int_eq(state_reload(&why), -1);
 	ck_assert_ptr_nonnull(strstr(buf_str(&why), "old configuration kept"));
 	{
@@ -198,7 +373,7 @@ START_TEST(test_reload_keeps_transactions)
 		conf_unref(c);
 	}
 	/* a good file is swapped in; the transaction keeps its own */
-	write_file("Syslog no\nLogLevel error\nListener gate2 role=gate\n");
+	write_file("Listener gate2 role=gate\n");
 	ck_assert_int_eq(state_reload(&why), 0);
 	ck_assert_ptr_eq(s.conf, before);
 	ck_assert_int_eq(conf_role_of(s.conf, "gate2"), CONF_ROLE_NONE);
@@ -206,8 +381,9 @@ START_TEST(test_reload_keeps_transactions)
 	/* the next transaction sees the new listener */
 	session_begin(&s);
 	ck_assert_int_eq(s.role, CONF_ROLE_GATE);
-	ck_assert_int_eq(session_envfrom(&s, &io, "<a@example.org>"),
-	    V_TEMPFAIL);
+	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>", NULL),
+	    V_CONTINUE);
+	ck_assert_int_eq(gate_eom(&s, &io), V_TEMPFAIL);
 	ck_assert_str_eq(f.xcode, "4.3.0");
 	buf_free(&why);
 }
@@ -248,6 +424,12 @@ milter_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_front_fast_path);
 	tcase_add_test(tc, test_gate_holds);
+	tcase_add_loop_test(tc, test_gate_policy_refusal, 0,
+	    sizeof(gate_refusals) / sizeof(gate_refusals[0]));
+	tcase_add_test(tc, test_gate_size);
+	tcase_add_test(tc, test_gate_dienstkennung);
+	tcase_add_test(tc, test_front_policy);
+	tcase_add_test(tc, test_directory_down);
 	tcase_add_loop_test(tc, test_unknown_listener, 0,
 	    sizeof(unknown_names) / sizeof(unknown_names[0]));
 	tcase_add_test(tc, test_inbound_passes);

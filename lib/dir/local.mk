@@ -1,0 +1,25 @@
+## lib/dir: the KIM directory (VZD over LDAP behind a shared Redis cache)
+## and the validation of encryption certificates.
+lib_libkim_a_SOURCES += lib/dir/dir.c lib/dir/dir_known.c lib/dir/dir_cache.c \
+	lib/dir/dir_cert.c lib/dir/dir_entry.c lib/dir/dir_ldap.c \
+	lib/dir/dir_result.c lib/dir/dir_util.c
+noinst_HEADERS += include/dir.h include/dir_cache.h include/dir_cert.h \
+	lib/dir/dir_int.h
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_dir_cert
+TESTS += tests/unit/check_dir_cert
+endif
+tests_unit_check_dir_cert_SOURCES = tests/unit/check_dir_cert.c
+tests_unit_check_dir_cert_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_dir_cert_LDADD = $(TEST_LIBS)
+
+# integration tests: real slapd and redis-server, started by the tests
+check_PROGRAMS += tests/dir/dir_probe
+tests_dir_dir_probe_SOURCES = tests/dir/dir_probe.c
+tests_dir_dir_probe_LDADD = $(KIM_LIBS)
+TESTS += tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
+	tests/dir/t_dir_outage.sh
+EXTRA_DIST += tests/dir/harness.sh tests/dir/vzd.schema \
+	tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
+	tests/dir/t_dir_outage.sh

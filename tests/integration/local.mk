@@ -1,0 +1,14 @@
+## tests/integration: the Postfix harness (lib.sh, reused by every later
+## issue) and the integration tests of issue 2. Each t_*.sh prints TAP
+## itself, starts its own Postfix instances, sinks and kim-milter on fresh
+## ports under a fresh mktemp -d, and skips without postfix or root.
+INTEGRATION_TESTS = \
+	tests/integration/t_postfix_config.sh \
+	tests/integration/t_fail_closed.sh \
+	tests/integration/t_byte_identity.sh \
+	tests/integration/t_nothing_lost.sh \
+	tests/integration/t_reload.sh \
+	tests/integration/t_rcpt.sh
+
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
