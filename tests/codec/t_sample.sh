@@ -3,7 +3,7 @@
 # (docs/kim-format.md section 6): every layer, both keys, the result codes.
 S=${top_srcdir:-.}/tests/codec/gematik
 K=${top_builddir:-.}/tools/kimctl
-echo "1..12"
+echo "1..13"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cp "$S/hci-enc-2-kim-bsp.p12" "$T/a.p12"
@@ -75,3 +75,9 @@ t $? ".02 signature verifies over the received attributes: 07 (no revocation dat
 grep -q '^X-KIM-IntegrityCheckResult: 05$' "$T/e.err" &&
     grep -q 'expired' "$T/e.err"
 t $? "without --at the sample's certificates have expired: 05"
+
+# --json for scripts: one object on stderr
+"$K" --json decode --p12 "$T/a.p12" --pass-file "$T/pass" \
+    --address mustersender@komle.de <"$in05" >/dev/null 2>"$T/j.err"
+grep -q '^{"kim": true, "decryption": "00", "integrity": "04", "reason": "SignedData is not valid DER' "$T/j.err"
+t $? "--json prints the codes and the reason as one JSON object"

@@ -527,6 +527,100 @@ START_TEST(test_b64_stream)
 }
 END_TEST
 
+
+/* resign - re-encode the SignedData of an entity after fn changed it */
+static void
+resign(struct buf *ent, void (*fn)(KIM_SIGNER_INFO *))
+{
+	KIM_CI_SIGNED *ci;
+	KIM_SIGNER_INFO *si;
+	const unsigned char *p;
+	unsigned char *der = NULL;
+	size_t hl, bo;
+	int len;
+
+	kim_mime_split(ent->data, ent->len, &hl, &bo);
+	p = ent->data + bo;
+	ci = d2i_KIM_CI_SIGNED(NULL, &p, (long)(ent->len - bo));
+	ck_assert_ptr_nonnull(ci);
+	si = sk_KIM_SIGNER_INFO_value(ci->d->signers, 0);
+	fn(si);
+	si->enc.modified = 1;	/* or i2d writes the cached bytes */
+	len = i2d_KIM_CI_SIGNED(ci, &der);
+	ck_assert_int_gt(len, 0);
+	ent->len = bo;
+	ck_assert_int_eq(buf_append(ent, der, (size_t)len), 0);
+	OPENSSL_free(der);
+	KIM_CI_SIGNED_free(ci);
+}
+
+static void
+no_signed_attrs(KIM_SIGNER_INFO *si)
+{
+	sk_X509_ATTRIBUTE_pop_free(si->signed_attrs, X509_ATTRIBUTE_free);
+	si->signed_attrs = NULL;
+}
+
+static void
+no_digest(KIM_SIGNER_INFO *si)
+{
+	int i = X509at_get_attr_by_NID(si->signed_attrs,
+	    NID_pkcs9_messageDigest, -1);
+
+	ck_assert_int_ge(i, 0);
+	X509_ATTRIBUTE_free(X509at_delete_attr(si->signed_attrs, i));
+}
+
+/* missing signed attributes: 04 with a reason; no SignerInfo: 03 */
+START_TEST(test_missing_attrs)
+{
+	void (*fns[])(KIM_SIGNER_INFO *) = {no_signed_attrs, no_digest};
+	static const char *const why[] = {"without signed attributes",
+	    "messageDigest"};
+	struct kim_decode_result r;
+	struct buf ent = BUF_INIT, m = BUF_INIT;
+	KIM_CI_SIGNED *ci;
+	const unsigned char *p;
+	unsigned char *der = NULL;
+	size_t hl, bo;
+	int i, len;
+
+	for (i = 0; i < 2; i++) {
+		buf_reset(&ent);
+		decrypted(&ent);
+		resign(&ent, fns[i]);
+		wrap_entity(ent.data, ent.len, &m);
+		decode(&m, R1, "r1-enc-rsa.key", "r1-enc-rsa.crt", NULL, &r);
+		ck_assert_int_eq(r.decryption, KIM_DEC_OK);
+		ck_assert_msg(r.integrity == KIM_INT_FORMAT, "%d %s",
+		    r.integrity, buf_str(&r.reason));
+		ck_assert_ptr_nonnull(strstr(buf_str(&r.reason), why[i]));
+		kim_decode_result_free(&r);
+	}
+	/* a SignedData without any SignerInfo */
+	buf_reset(&ent);
+	decrypted(&ent);
+	kim_mime_split(ent.data, ent.len, &hl, &bo);
+	p = ent.data + bo;
+	ci = d2i_KIM_CI_SIGNED(NULL, &p, (long)(ent.len - bo));
+	ck_assert_ptr_nonnull(ci);
+	sk_KIM_SIGNER_INFO_pop_free(ci->d->signers, KIM_SIGNER_INFO_free);
+	ci->d->signers = sk_KIM_SIGNER_INFO_new_null();
+	len = i2d_KIM_CI_SIGNED(ci, &der);
+	ck_assert_int_gt(len, 0);
+	ent.len = bo;
+	ck_assert_int_eq(buf_append(&ent, der, (size_t)len), 0);
+	wrap_entity(ent.data, ent.len, &m);
+	decode(&m, R1, "r1-enc-rsa.key", "r1-enc-rsa.crt", NULL, &r);
+	ck_assert_int_eq(r.integrity, KIM_INT_NOSIG);
+	kim_decode_result_free(&r);
+	OPENSSL_free(der);
+	KIM_CI_SIGNED_free(ci);
+	buf_free(&ent);
+	buf_free(&m);
+}
+END_TEST
+
 static Suite *
 kim_suite(void)
 {
@@ -546,6 +640,7 @@ kim_suite(void)
 	tcase_add_test(tc, test_missing_remails);
 	tcase_add_test(tc, test_8bit_roundtrip);
 	tcase_add_test(tc, test_b64_stream);
+	tcase_add_test(tc, test_missing_attrs);
 	suite_add_tcase(s, tc);
 	return s;
 }
