@@ -85,6 +85,7 @@ struct session {
 	char client[64];	/* client address, for the log */
 	char queue_id[32];
 	int in_txn;		/* between MAIL FROM and its end */
+	int nr_conn;		/* negotiated: no reply at connect */
 	struct timespec t0;	/* start of the transaction */
 	unsigned long nrcpt;
 };
