@@ -218,10 +218,21 @@ void policy_gate_eom(const struct policy *p, const char *sender,
 typedef int (*policy_dir_known_fn)(const char *kim_address, void *arg,
     struct buf *err);
 
+/*
+ * The card check of the lint (supplied by lib/lint): do the cards of a pool
+ * carry the Telematik-ID the directory holds for the policy's KIM address?
+ * Returns 0 when they do, the number of mismatches (one line each in err),
+ * or -1 when it could not tell (reason in err).
+ */
+typedef int (*policy_card_check_fn)(const char *pool, const char *kim_address,
+    void *arg, struct buf *err);
+
 struct policy_dir_check {
 	policy_dir_known_fn known;	/* NULL: the check is skipped */
 	void *arg;
 	const char *skipped;		/* why, when known is NULL */
+	policy_card_check_fn cards;	/* NULL: the card check is skipped */
+	void *card_arg;
 };
 
 /*

@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "dir.h"
+#include "lint.h"
 #include "milter.h"
 #include "msg.h"
 #include "policy.h"
@@ -78,11 +79,15 @@ check_config(const char *path)
 	}
 	{
 		struct policy_dir_check dc = {NULL, NULL,
-		    "no directory configured (DirectoryURI is not set)"};
+		    "no directory configured (DirectoryURI is not set)", NULL,
+		    NULL};
+		struct lint_cards lc = {rt->conf, rt->dir};
 
 		if (rt->conf->dir_uri) {
 			dc.known = dir_known;
 			dc.arg = rt->dir;
+			dc.cards = lint_card_telematik;
+			dc.card_arg = &lc;
 		}
 		problems = policy_lint(rt->policies, rt->conf, &dc, &diag,
 		    &notes);

@@ -9,6 +9,9 @@
 
 #include "policy_int.h"
 
+static int lint_cards(const struct policy_set *set,
+    const struct policy_dir_check *dc, struct buf *diag, struct buf *notes);
+
 /* lint_shared_address - one KIM address with two card pools */
 static int
 lint_shared_address(const struct policy_set *set, struct buf *diag)
@@ -105,9 +108,54 @@ policy_lint(const struct policy_set *set, const struct conf *conf,
 		    def->kim_address);
 	problems += lint_shared_address(set, diag);
 	problems += lint_directory(set, dc, diag, notes);
-	/* the card's Telematik-ID against the directory: PC/SC issue */
-	(void)buf_puts(notes, "card check skipped: the Telematik-ID of the "
-	    "cards is not compared with the directory yet\n");
+	problems += lint_cards(set, dc, diag, notes);
+	return problems;
+}
+
+/* lint_cards - each pool's cards carry the directory's Telematik-ID of
+ * the policy's KIM address */
+static int
+lint_cards(const struct policy_set *set, const struct policy_dir_check *dc,
+    struct buf *diag, struct buf *notes)
+{
+	size_t i;
+	int problems = 0;
+
+	if (dc == NULL || dc->cards == NULL) {
+		(void)buf_printf(notes, "card check skipped: %s\n",
+		    dc && dc->skipped ? dc->skipped :
+		    "no directory to compare the cards' Telematik-IDs with");
+		return 0;
+	}
+	for (i = 0; i < set->npolicies; i++) {
+		const struct policy *p = set->policies[i];
+		struct buf err = BUF_INIT;
+		int r;
+
+		if (p->kim_address == NULL || p->card_pool == NULL ||
+		    p->kim_sending != 1)
+			continue;
+		r = dc->cards(p->card_pool, p->kim_address, dc->card_arg, &err);
+		if (r > 0) {
+			/* one problem per line of err, each at the CardPool line */
+			const char *line = buf_str(&err), *nl;
+
+			while (*line) {
+				nl = strchr(line, '\n');
+				(void)buf_printf(diag, "%s:%d: %.*s\n", p->file,
+				    p->lines[PK_CARD_POOL],
+				    (int)(nl ? (size_t)(nl - line) : strlen(line)),
+				    line);
+				line = nl ? nl + 1 : line + strlen(line);
+			}
+			problems += r;
+		} else if (r < 0) {
+			(void)buf_printf(notes, "%s: card check of pool %s "
+			    "skipped: %s\n", p->file, p->card_pool,
+			    buf_str(&err));
+		}
+		buf_free(&err);
+	}
 	return problems;
 }
 

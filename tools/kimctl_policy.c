@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dir.h"
+#include "lint.h"
 #include "kimctl.h"
 #include "policy.h"
 
@@ -106,8 +107,14 @@ dir_check(const struct conf *c, struct policy_dir_check *dc, struct dir **dp,
 		    buf_str(&why));
 		dc->skipped = buf_str(skipped);
 	} else {
+		static struct lint_cards lc;
+
 		dc->known = dir_known;
 		dc->arg = *dp;
+		lc.conf = c;
+		lc.dir = *dp;
+		dc->cards = lint_card_telematik;
+		dc->card_arg = &lc;
 	}
 	buf_free(&why);
 }

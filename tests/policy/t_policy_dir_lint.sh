@@ -34,14 +34,28 @@ policy geduldig "$T/patient" "kardiologie@$K"
 echo "On-NoCertificate tempfail" >>"$T/patient/geduldig.conf"
 A=aerzte.kim.telematik-test
 
-write_conf "Card smcb1 pool=klinikum backend=soft" "PolicyDirectory $T/good"
-plan 12
+# the hospital's card (soft keys from the test PKI): its Telematik-ID is the
+# one the directory lists for the klinikum addresses
+KCARD="Card smcb1 pool=klinikum backend=soft osig-rsa-key=$PKI/klinikum/osig-rsa.key osig-rsa-cert=$PKI/klinikum/osig-rsa.pem osig-ecc-key=$PKI/klinikum/osig-ecc.key osig-ecc-cert=$PKI/klinikum/osig-ecc.pem"
+write_conf "$KCARD" "PolicyDirectory $T/good"
+plan 14
 
 run_kimctl policy lint
 check "known KIM addresses: no problems, exit 0" \
     sh -c "[ $RC -eq 0 ] && grep -qF '$T/good: 2 policies, no problems' '$T/out'"
 check "the directory check ran (no skip note)" \
     sh -c "! grep -q 'directory check skipped' '$T/out'"
+
+check "the card check ran and found the card's identity right" \
+    sh -c "! grep -q 'card check' '$T/out'"
+
+# a card of another identity (the practice's) in the hospital's pool
+write_conf "Card smcb1 pool=klinikum backend=soft osig-ecc-key=$PKI/praxis/osig-ecc.key osig-ecc-cert=$PKI/praxis/osig-ecc.pem" \
+    "PolicyDirectory $T/good"
+run_kimctl policy lint
+check "a card whose Telematik-ID is not the directory's: file:line, exit 1" \
+    out_has "$T/good/kardiologie.conf:5: card smcb1 of pool klinikum is Telematik-ID 1-2-ARZT-PRAXIS-01, but the KIM directory lists 5-2-KH-KLINIKUM-01"
+write_conf "$KCARD" "PolicyDirectory $T/good"
 
 run_kimctl policy lint --dir "$T/bad"
 check "unknown KIM address: file:line, exit 1" \

@@ -619,7 +619,8 @@ START_TEST(test_lint)
 {
 	struct policy_set *set;
 	struct buf diag = BUF_INIT, notes = BUF_INIT;
-	struct policy_dir_check dc = {NULL, NULL, "DirectoryURI is not set"};
+	struct policy_dir_check dc = {NULL, NULL, "DirectoryURI is not set",
+	    NULL, NULL};
 	int calls = 0;
 
 	put("a.conf", OK_HEAD);
