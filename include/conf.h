@@ -117,6 +117,9 @@ enum conf_role conf_role_of(const struct conf *c, const char *daemon_name);
 /* conf_role_name - "front", "gate", "inbound", "none" */
 const char *conf_role_name(enum conf_role r);
 
+/* conf_parse_bool - yes/no, true/false, on/off, 1/0 (policy files too) */
+int conf_parse_bool(const char *v, int *out);
+
 /* conf_card_field - a field of a Card line, or NULL */
 const char *conf_card_field(const struct conf_card *card, const char *key);
 

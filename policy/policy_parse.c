@@ -151,23 +151,6 @@ each_word(struct policy_parse *pp, const char *v, int line,
 	free(copy);
 }
 
-/* parse_bool - yes/no and the usual spellings, as in kim-milter.conf */
-static int
-parse_bool(const char *v, int *out)
-{
-	static const char *yes[] = {"yes", "true", "on", "1"};
-	static const char *no[] = {"no", "false", "off", "0"};
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	}
-	return -1;
-}
-
 /*
  * parse_size - bytes with an optional binary unit: 512K, 10M, 15MiB.
  * Bounded by 1 KiB and the 15 MiB of KIM 1.0.
@@ -344,7 +327,7 @@ policy_line_cb(const char *key, const char *value, int line, void *arg)
 		break;
 	case PK_KIM_SENDING:
 	case PK_DEFAULT:
-		if (parse_bool(value, &b) < 0)
+		if (conf_parse_bool(value, &b) < 0)
 			PROBLEM(pp, line, "%s \"%s\" is not yes or no", key,
 			    value);
 		else if (k == PK_KIM_SENDING)

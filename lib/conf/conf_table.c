@@ -193,9 +193,9 @@ bad:
 	return -1;
 }
 
-/* parse_bool - the usual spellings */
-static int
-parse_bool(const char *v, int *out, struct buf *err)
+/* conf_parse_bool - yes/no, true/false, on/off, 1/0; -1 for anything else */
+int
+conf_parse_bool(const char *v, int *out)
 {
 	static const char *yes[] = {"yes", "true", "on", "1"};
 	static const char *no[] = {"no", "false", "off", "0"};
@@ -207,6 +207,15 @@ parse_bool(const char *v, int *out, struct buf *err)
 		if (strcasecmp(v, no[i]) == 0)
 			return *out = 0, 0;
 	}
+	return -1;
+}
+
+/* parse_bool - a boolean value, with the reason when it is none */
+static int
+parse_bool(const char *v, int *out, struct buf *err)
+{
+	if (conf_parse_bool(v, out) == 0)
+		return 0;
 	(void)buf_printf(err, "\"%s\" is not yes or no", v);
 	return -1;
 }
