@@ -50,6 +50,9 @@ ok()
 	else
 		echo "not ok $N - $2"
 		FAILED=1
+		# the last kimctl run, for the log
+		[ -f "$T/out" ] && sed 's/^/#   out: /' "$T/out"
+		[ -f "$T/err" ] && sed 's/^/#   err: /' "$T/err"
 	fi
 }
 
@@ -227,7 +230,7 @@ EOT
 		[ -n "${LDAP_PORT:-}" ] && [ "$_try" = 1 ] ||
 			LDAP_PORT=$(free_port)
 		slapd -f "$T/slapd/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" \
-		    -d 0 >"$T/slapd/log" 2>&1 &
+		    -d 0 >"$T/slapd/log" 2>&1 3>&- &
 		SLAPD_PID=$!
 		PIDS="$PIDS $SLAPD_PID"
 		_i=0
@@ -264,7 +267,7 @@ start_redis()
 			REDIS_PORT=$(free_port)
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
 		    --appendonly no --dir "$T/redis" --requirepass redis-test-pw \
-		    --daemonize no >"$T/redis/log" 2>&1 &
+		    --daemonize no >"$T/redis/log" 2>&1 3>&- &
 		REDIS_PID=$!
 		PIDS="$PIDS $REDIS_PID"
 		_i=0
