@@ -69,11 +69,14 @@ check()
 	fi
 }
 
-# free_port - a TCP port nobody listens on (the caller retries on a race)
+# free_port - a TCP port nobody listens on (the caller retries on a race).
+# Each test script has its own range (PORT_RANGE, set before sourcing), so
+# that a port one test frees while it restarts a service is not taken by
+# another directory test running at the same time.
 free_port()
 {
 	while :; do
-		_p=$(shuf -i 20000-60000 -n 1)
+		_p=$(shuf -i "${PORT_RANGE:-20000-60000}" -n 1)
 		if ! ss -ltnH "sport = :$_p" 2>/dev/null | grep -q .; then
 			echo "$_p"
 			return
@@ -245,6 +248,7 @@ EOT
 		done
 		kill "$SLAPD_PID" 2>/dev/null
 		wait "$SLAPD_PID" 2>/dev/null
+		echo "# slapd: port $LDAP_PORT is taken, trying another"
 	done
 	return 1
 }
@@ -281,6 +285,7 @@ start_redis()
 		done
 		kill "$REDIS_PID" 2>/dev/null
 		wait "$REDIS_PID" 2>/dev/null
+		echo "# redis-server: port $REDIS_PORT is taken, trying another"
 	done
 	return 1
 }
