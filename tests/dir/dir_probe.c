@@ -4,9 +4,12 @@
  *   dir_probe CONF ADDRESS THREADS [TIMEOUT_MS [ROUNDS INTERVAL_MS]]
  *	THREADS concurrent dir_lookup calls of one address; prints
  *	"status=<s> same=<0|1> queries=<n> ms=<elapsed> source=<src>"
- *	(same=1 when every thread got the same status). With ROUNDS, one
+ *	(same=1 when every thread got the same status; source=directory
+ *	when any of them asked LDAP). With ROUNDS, one
  *	such line per round, INTERVAL_MS apart, in one process (so that
- *	connections are reused across service restarts).
+ *	connections are reused across service restarts). ROUNDS "-": one
+ *	round per line read from stdin, until end of file (lockstep with a
+ *	test script).
  *   dir_probe --blackhole PORTFILE
  *	listen on 127.0.0.1 (port written to PORTFILE), accept every
  *	connection and never say a word: a TLS handshake that never ends.
@@ -29,7 +32,6 @@
 
 static struct dir *dir;
 static const char *address;
-static void *arg0;
 static unsigned timeout_ms;
 static pthread_barrier_t barrier;
 static enum dir_source source0;
@@ -39,11 +41,17 @@ static void *
 worker(void *arg)
 {
 	struct dir_result *r = NULL;
+	enum dir_source none = DIR_SOURCE_NONE;
 
 	pthread_barrier_wait(&barrier);
 	*(int *)arg = dir_lookup(dir, address, timeout_ms, &r);
-	if (r && arg == arg0)
-		source0 = r->source;
+	/* the round's source: "directory" when any thread asked LDAP */
+	if (r && r->source == DIR_SOURCE_DIRECTORY)
+		__atomic_store_n(&source0, DIR_SOURCE_DIRECTORY,
+		    __ATOMIC_SEQ_CST);
+	else if (r && r->source == DIR_SOURCE_CACHE)
+		__atomic_compare_exchange_n(&source0, &none, DIR_SOURCE_CACHE,
+		    0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	dir_result_free(r);
 	return NULL;
 }
@@ -108,15 +116,19 @@ main(int argc, char **argv)
 	if (argc > 6) {
 		rounds = atoi(argv[5]);
 		interval = atoi(argv[6]);
-	}
+	} else if (argc > 5 && strcmp(argv[5], "-") == 0)
+		rounds = -1;
 	if (n < 1 || n > 1000)
 		return 64;
 	th = calloc((size_t)n, sizeof(*th));
 	st = calloc((size_t)n, sizeof(*st));
-	arg0 = &st[0];
 	pthread_barrier_init(&barrier, NULL, (unsigned)n);
-	for (round = 0; round < rounds; round++) {
-		if (round)
+	for (round = 0; rounds < 0 || round < rounds; round++) {
+		char line[64];
+
+		if (rounds < 0 && fgets(line, sizeof(line), stdin) == NULL)
+			break;
+		if (round && interval)
 			usleep((useconds_t)interval * 1000);
 		source0 = DIR_SOURCE_NONE;
 		clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -50,6 +50,9 @@ ok()
 	else
 		echo "not ok $N - $2"
 		FAILED=1
+		# the last kimctl run, for the log
+		[ -f "$T/out" ] && sed 's/^/#   out: /' "$T/out"
+		[ -f "$T/err" ] && sed 's/^/#   err: /' "$T/err"
 	fi
 }
 
@@ -66,13 +69,16 @@ check()
 	fi
 }
 
-# free_port - a TCP port nobody listens on (the caller retries on a race)
+# free_port - a TCP port nobody listens on (the caller retries on a race).
+# Each test script has its own range (PORT_RANGE, set before sourcing), so
+# that a port one test frees while it restarts a service is not taken by
+# another directory test running at the same time.
 free_port()
 {
 	while :; do
 		# below the ephemeral range (32768-60999), so no outgoing
-		# connection holds it; 32000+ is left to the other harness
-		_p=$(shuf -i 32000-32700 -n 1)
+		# connection holds it; 32000+ is left to the Postfix harness
+		_p=$(shuf -i "${PORT_RANGE:-32000-32700}" -n 1)
 		if ! ss -tanH "sport = :$_p" 2>/dev/null | grep -q .; then
 			echo "$_p"
 			return
@@ -229,7 +235,7 @@ EOT
 		[ -n "${LDAP_PORT:-}" ] && [ "$_try" = 1 ] ||
 			LDAP_PORT=$(free_port)
 		slapd -f "$T/slapd/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" \
-		    -d 0 >"$T/slapd/log" 2>&1 &
+		    -d 0 >"$T/slapd/log" 2>&1 3>&- &
 		SLAPD_PID=$!
 		PIDS="$PIDS $SLAPD_PID"
 		_i=0
@@ -244,6 +250,7 @@ EOT
 		done
 		kill "$SLAPD_PID" 2>/dev/null
 		wait "$SLAPD_PID" 2>/dev/null
+		echo "# slapd: port $LDAP_PORT is taken, trying another"
 	done
 	return 1
 }
@@ -266,7 +273,7 @@ start_redis()
 			REDIS_PORT=$(free_port)
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
 		    --appendonly no --dir "$T/redis" --requirepass redis-test-pw \
-		    --daemonize no >"$T/redis/log" 2>&1 &
+		    --daemonize no >"$T/redis/log" 2>&1 3>&- &
 		REDIS_PID=$!
 		PIDS="$PIDS $REDIS_PID"
 		_i=0
@@ -280,6 +287,7 @@ start_redis()
 		done
 		kill "$REDIS_PID" 2>/dev/null
 		wait "$REDIS_PID" 2>/dev/null
+		echo "# redis-server: port $REDIS_PORT is taken, trying another"
 	done
 	return 1
 }
