@@ -2,7 +2,7 @@
 # t_dir_cache.sh - the shared cache: MAC against forged entries, one LDAP
 # query per cold address, kimctl cache list|show|purge|refresh|stats and
 # kimctl audit, against real slapd and redis-server.
-PORT_RANGE=31000-39999
+PORT_RANGE=29000-30499
 . "$top_srcdir/tests/dir/harness.sh"
 
 PROBE=$top_builddir/tests/dir/dir_probe

@@ -2,7 +2,7 @@
 # t_dir_lookup.sh - kimctl lookup against a real slapd (VZD-like schema,
 # entries from the test PKI) and a real redis-server: each directory case
 # gives the verdict, reason and exit status an admin would see.
-PORT_RANGE=21000-29999
+PORT_RANGE=27000-28999
 . "$top_srcdir/tests/dir/harness.sh"
 
 start_slapd || skip_all "slapd does not start"

@@ -2,7 +2,7 @@
 # t_dir_outage.sh - outages of Redis and slapd, one at a time, both, and
 # in the middle of a run; a server that never finishes the TLS handshake.
 # An outage must never look like "no such KIM user".
-PORT_RANGE=41000-49999
+PORT_RANGE=30500-31999
 . "$top_srcdir/tests/dir/harness.sh"
 
 PROBE=$top_builddir/tests/dir/dir_probe

@@ -184,7 +184,7 @@ kim_port()
 	for n in $(seq 1 200); do
 		# below the kernel's ephemeral range (32768-60999): an outgoing
 		# connection never holds the port we are about to listen on
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 7000))
 		# callers use $(kim_port), a subshell: remember ports in a file
 		grep -qx "$p" "$KIM_T/ports" 2>/dev/null && continue
 		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
