@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "kim.h"
 #include "kim_mime.h"
+#include "dir.h"
 #include "kimctl.h"
 
 /* the key options shared by encode and decode */
@@ -253,6 +254,74 @@ party_add(struct kim_party *p, const char *file, STACK_OF(X509) *pool)
 	return 0;
 }
 
+/*
+ * party_add_dir - the usable encryption certificates the KIM directory
+ * lists for an address (through the cache, as the gate would). A missing,
+ * unusable or unavailable entry is refused with the directory's reason:
+ * never encrypt to less than the directory says.
+ */
+static int
+party_add_dir(struct kim_party *p, struct dir *d, const char *address,
+    STACK_OF(X509) *pool)
+{
+	struct dir_result *res = NULL;
+	X509 **nv;
+	size_t i;
+	int st, rc = -1;
+
+	st = dir_lookup(d, address, 0, &res);
+	if (st != DIR_FOUND) {
+		fprintf(stderr, "kimctl: %s: %s (%s)\n", address,
+		    res ? res->reason : "no answer from the directory",
+		    st >= 0 ? dir_status_name((enum dir_status)st) : "error");
+		goto out;
+	}
+	nv = realloc((void *)p->certs, (p->ncerts + res->ncerts) *
+	    sizeof(X509 *));
+	if (nv == NULL)
+		goto out;
+	p->certs = nv;
+	for (i = 0; i < res->ncerts; i++) {
+		X509 *x = res->certs[i].x509;
+
+		if (x == NULL || res->certs[i].reason != DIR_CERT_OK)
+			continue;
+		if (!X509_up_ref(x))
+			goto out;
+		if (sk_X509_push(pool, x) <= 0) {
+			X509_free(x);
+			goto out;
+		}
+		nv[p->ncerts++] = x;
+	}
+	rc = 0;
+out:
+	dir_result_free(res);
+	return rc;
+}
+
+/* encode_dir - the directory of kim-milter.conf, opened once */
+static struct dir *
+encode_dir(struct kimctl *k, struct dir **d)
+{
+	struct buf why = BUF_INIT;
+	struct conf *c;
+
+	if (*d)
+		return *d;
+	if ((c = kimctl_conf(k)) == NULL)
+		return NULL;
+	if (c->dir_uri == NULL) {
+		fprintf(stderr, "kimctl: --recipient needs DirectoryURI in %s "
+		    "(or give --recipient-cert ADDRESS=FILE)\n", k->conf_path);
+		return NULL;
+	}
+	if ((*d = dir_open(c, &why)) == NULL)
+		fprintf(stderr, "kimctl: directory: %s\n", buf_str(&why));
+	buf_free(&why);
+	return *d;
+}
+
 /* kimctl_encode - sign and encrypt a mail from stdin to stdout */
 int
 kimctl_encode(struct kimctl *k, int argc, char **argv)
@@ -261,6 +330,7 @@ kimctl_encode(struct kimctl *k, int argc, char **argv)
 		KEY_OPTIONS,
 		{"sender-cert", required_argument, NULL, 's'},
 		{"recipient-cert", required_argument, NULL, 'r'},
+		{"recipient", required_argument, NULL, 'L'},
 		{"dienstkennung", required_argument, NULL, 'd'},
 		{"encrypt-to", required_argument, NULL, 'e'},
 		{"at", required_argument, NULL, 't'},
@@ -274,6 +344,7 @@ kimctl_encode(struct kimctl *k, int argc, char **argv)
 	struct buf v = BUF_INIT, from = BUF_INIT;
 	STACK_OF(X509) *pool = sk_X509_new_null();
 	struct card *card = NULL;
+	struct dir *dir = NULL;
 	size_t nrcpts = 0, i, hl, bo;
 	char *eq;
 	int ch, rc = KIMCTL_EX_USAGE, cerr;
@@ -301,6 +372,18 @@ kimctl_encode(struct kimctl *k, int argc, char **argv)
 			if ((p = rcpt_find(&rcpts, &nrcpts, optarg)) == NULL ||
 			    party_add(p, eq + 1, pool) < 0)
 				goto out;
+			break;
+		case 'L':
+			/* looked up in the directory */
+			if (encode_dir(k, &dir) == NULL) {
+				rc = KIMCTL_EX_FAIL;
+				goto out;
+			}
+			if ((p = rcpt_find(&rcpts, &nrcpts, optarg)) == NULL ||
+			    party_add_dir(p, dir, optarg, pool) < 0) {
+				rc = KIMCTL_EX_FAIL;
+				goto out;
+			}
 			break;
 		case 'd':
 			a.dienstkennung = optarg;
@@ -345,6 +428,15 @@ kimctl_encode(struct kimctl *k, int argc, char **argv)
 	if (nrcpts == 0)
 		fprintf(stderr, "kimctl: warning: no --recipient-cert: "
 		    "encrypted to the sender only\n");
+	/* the sender's own copy (A_2111-01): from the directory when it is
+	 * in use and no --sender-cert was given; none there: refused */
+	if (sender.ncerts == 0 && dir != NULL &&
+	    party_add_dir(&sender, dir, buf_str(&from), pool) < 0) {
+		fprintf(stderr, "kimctl: the sender %s has no usable encryption "
+		    "certificate in the KIM directory; KIM mail needs one (or "
+		    "give --sender-cert)\n", buf_str(&from));
+		goto out;
+	}
 	sender.address = buf_str(&from);
 	a.msg = in.data;
 	a.msglen = in.len;
@@ -367,7 +459,7 @@ out:
 		fprintf(stderr, "usage: kimctl encode [--card NAME | --key FILE "
 		    "--cert FILE | --p12 FILE [--pass-file FILE]]\n"
 		    "    [--sender-cert FILE]... [--recipient-cert "
-		    "ADDRESS=FILE]...\n    [--dienstkennung VALUE] "
+		    "ADDRESS=FILE]... [--recipient ADDRESS]...\n    [--dienstkennung VALUE] "
 		    "[--encrypt-to ecc-preferred|all] [--at TIME] < mail\n");
 	for (i = 0; i < nrcpts; i++)
 		free((void *)rcpts[i].certs);
@@ -375,6 +467,7 @@ out:
 	free((void *)sender.certs);
 	sk_X509_pop_free(pool, X509_free);
 	card_free(card);
+	dir_close(dir);
 	keyopts_free(&ko);
 	buf_free(&in);
 	buf_free(&out);

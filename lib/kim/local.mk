@@ -12,9 +12,9 @@ tests_codec_cms_strip_SOURCES = tests/codec/cms_strip.c
 tests_codec_cms_strip_LDADD = $(OPENSSL_LIBS)
 tests_codec_peakrss_SOURCES = tests/codec/peakrss.c
 TESTS += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
-	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh
+	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh tests/codec/t_encode_dir.sh
 EXTRA_DIST += tests/codec/t_sample.sh tests/codec/t_rsa_cms.sh \
-	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh \
+	tests/codec/t_roundtrip.sh tests/codec/t_memory.sh tests/codec/t_encode_dir.sh \
 	tests/codec/mkkeys.sh tests/codec/gematik/README \
 	tests/codec/gematik/.gitattributes \
 	tests/codec/gematik/inputEmail.txt \
