@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,12 @@ main(int argc, char **argv)
 	memset(&k, 0, sizeof(k));
 	k.conf_path = KIMCTL_DEFAULT_CONF;
 	msg_open("kimctl", 0, 0);
+	/*
+	 * dir: a TLS server that refuses our client certificate closes the
+	 * socket while libldap still writes; the write must fail (-> 69
+	 * unavailable), not kill kimctl (the milter ignores SIGPIPE, too)
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* '+': stop at the command; its own options follow it */
 	while ((ch = getopt_long(argc, argv, "+c:jhV", opts, NULL)) != -1) {
 		switch (ch) {

@@ -278,6 +278,18 @@ conn_open(struct dir_ldap *l, struct dir_ldap_conn *c,
 	}
 	if (conn_tls(l, c->ld, why) < 0)
 		return -1;
+	/*
+	 * ldaps: connect (and so shake hands) here, not inside the first
+	 * search, so that a TLS failure (untrusted server, client
+	 * certificate refused) is reported as such and not as a search error
+	 */
+	if (strncasecmp(l->uri, "ldaps:", 6) == 0) {
+		set_timeout(c->ld, deadline, &tv);
+		if ((rc = ldap_connect(c->ld)) != LDAP_SUCCESS) {
+			ldap_why(c->ld, rc, "TLS connect (ldaps)", why);
+			return -1;
+		}
+	}
 	if (l->starttls) {
 		set_timeout(c->ld, deadline, &tv);
 		if ((rc = ldap_start_tls_s(c->ld, NULL, NULL)) !=

@@ -19,7 +19,7 @@ check_PROGRAMS += tests/dir/dir_probe
 tests_dir_dir_probe_SOURCES = tests/dir/dir_probe.c
 tests_dir_dir_probe_LDADD = $(KIM_LIBS)
 TESTS += tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
-	tests/dir/t_dir_outage.sh
+	tests/dir/t_dir_outage.sh tests/dir/t_dir_tls.sh
 EXTRA_DIST += tests/dir/harness.sh tests/dir/vzd.schema \
 	tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
 	tests/dir/t_dir_outage.sh
