@@ -7,3 +7,9 @@ bench: bench/bench_codec
 	bench/bench_codec
 .PHONY: bench
 EXTRA_DIST += bench/valgrind_milter.sh
+## bench_dir: the KIM directory (slapd + Redis) latency and query coalescing;
+## run bench/bench_dir.sh (it starts the services)
+noinst_PROGRAMS += bench/bench_dir
+bench_bench_dir_SOURCES = bench/bench_dir.c
+bench_bench_dir_LDADD = $(KIM_LIBS)
+EXTRA_DIST += bench/bench_dir.sh
