@@ -7,3 +7,4 @@ bench: bench/bench_codec
 	bench/bench_codec
 .PHONY: bench
 EXTRA_DIST += bench/valgrind_milter.sh
+EXTRA_DIST += bench/bench_card.sh
