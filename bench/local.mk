@@ -13,3 +13,4 @@ noinst_PROGRAMS += bench/bench_dir
 bench_bench_dir_SOURCES = bench/bench_dir.c
 bench_bench_dir_LDADD = $(KIM_LIBS)
 EXTRA_DIST += bench/bench_dir.sh
+EXTRA_DIST += bench/bench_card.sh

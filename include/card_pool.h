@@ -76,8 +76,27 @@ int card_match_osig(struct card *card, void *unused);
  * cannot be opened). A card that is merely absent opens.
  */
 struct card_pools *card_pools_open(const struct conf *c, struct buf *why);
+/*
+ * card_pools_open_some - the same, but a Card line that cannot be opened
+ * is left out (its reason in why, one line each) and the others open:
+ * the daemon starts without that card, whose pool then lacks it. NULL
+ * only when out of memory.
+ */
+struct card_pools *card_pools_open_some(const struct conf *c,
+    struct buf *why);
 /* card_pools_find - the pool of that name, or NULL; borrowed */
 struct card_pool *card_pools_find(struct card_pools *pools, const char *name);
+/*
+ * card_pools_status - for every card (or the one called name): a line
+ * `card NAME (pool P, backend B): leased|idle` and its card_status line,
+ * indented. CARD_E_NOKEY when name is given and no card has it. The pool
+ * state is a snapshot; card_status may wait behind a leased card's job.
+ */
+int card_pools_status(struct card_pools *pools, const char *name,
+    struct buf *out);
+/* card_pools_enable - card_enable on the card called name (CARD_E_NOKEY) */
+int card_pools_enable(struct card_pools *pools, const char *name,
+    struct buf *why);
 /* card_pools_free - free every pool; accepts NULL */
 void card_pools_free(struct card_pools *pools);
 

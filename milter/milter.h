@@ -6,7 +6,8 @@
  *   milter_io.c      the thin smfi_* wrapper (struct mio) used by pipelines
  *   milter_runtime.c conf + policies + directory of one configuration
  *   milter_state.c   current runtime, reload, drain, counters
- *   milter_ctl.c     control socket commands (status, reload, drain)
+ *   milter_ctl.c     control socket commands (status, reload, drain,
+ *                    card-status, card-enable)
  *   pipe_front.c     the front role (RCPT checks, fast path)
  *   pipe_gate.c      the gate role (transform to KIM)
  *   pipe_inbound.c   the inbound role (decrypt, verify)
@@ -22,6 +23,7 @@
 
 #include "conf.h"
 
+struct card_pools;
 struct dir;
 struct policy_set;
 struct policy;
@@ -61,6 +63,15 @@ struct runtime {
 	struct conf *conf;
 	struct policy_set *policies;
 	struct dir *dir;
+	/*
+	 * The cards of the Card lines, opened with the runtime and freed with
+	 * its last reference. A reload opens a new set while transactions of
+	 * the old runtime may still use theirs: then two handles (one per
+	 * set) reach one PC/SC card. That is safe: each card operation is one
+	 * short PC/SC transaction on a shared connection, so the handles take
+	 * turns at pcscd and never wait on each other across operations.
+	 */
+	struct card_pools *cards;
 };
 
 /* runtime_load - conf, policies and directory; NULL with diag lines */

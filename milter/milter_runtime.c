@@ -1,6 +1,7 @@
 /*
  * milter_runtime.c - everything one configuration brings: the conf, the
- * policy set it names and the directory it describes, loaded together and
+ * policy set it names, the directory it describes and its cards (card
+ * pools), loaded together and
  * swapped together on reload. Reference-counted: transactions in flight keep
  * the runtime they started with.
  */
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "card_pool.h"
 #include "dir.h"
 #include "milter.h"
 #include "msg.h"
@@ -53,6 +55,20 @@ runtime_load(const char *path, struct buf *diag)
 		buf_printf(diag, "%s: directory: %s\n", path, buf_str(&why));
 		goto fail;
 	}
+	/*
+	 * card_open's contract: an absent PC/SC card opens, its operations
+	 * tempfail until it is back. A line that cannot work (fields, files)
+	 * is logged and left out: the daemon still starts and passes all
+	 * other mail; what needs that card tempfails (fail closed), and
+	 * kimctl card status names it.
+	 */
+	buf_reset(&why);
+	if ((rt->cards = card_pools_open_some(rt->conf, &why)) == NULL) {
+		buf_printf(diag, "%s: cards: out of memory\n", path);
+		goto fail;
+	}
+	if (why.len > 0)
+		msg_error("%s: cards left out: %s", path, buf_str(&why));
 	buf_free(&why);
 	return rt;
 fail:
@@ -75,6 +91,7 @@ runtime_unref(struct runtime *rt)
 {
 	if (rt == NULL || __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
+	card_pools_free(rt->cards);
 	dir_close(rt->dir);
 	policy_set_unref(rt->policies);
 	conf_unref(rt->conf);

@@ -1,8 +1,12 @@
 /*
  * kimctl_card.c - `kimctl card status [NAME]` and `kimctl card enable NAME`.
  *
- * These work on the cards of kim-milter.conf directly (no daemon needed):
- * status reads what a card shows without spending a PIN try (certificates,
+ * While kim-milter runs it holds the PC/SC cards (a PC/SC transaction
+ * blocks every other handle of the card), so both go through its control
+ * socket first (card-status, card-enable): the daemon answers from its own
+ * card pools, with each card's pool state (leased or idle). When the
+ * daemon cannot be reached, they work on the cards of kim-milter.conf
+ * directly and status says so: status reads what a card shows without spending a PIN try (certificates,
  * ICCSN, PIN retry counter) and the service state; enable checks the PIN
  * file and records in the card's state file that the card is back in
  * service with exactly one PIN try allowed (at a counter of 2 or more,
@@ -22,7 +26,11 @@
 
 #include "card.h"
 #include "conf.h"
+#include "ctl.h"
 #include "kimctl.h"
+
+/* a status waits for every card (each up to 5 s behind a busy job) */
+#define KIMCTL_CARD_TIMEOUT_MS 60000
 
 /* telematik_id - the registrationNumber of the admission extension */
 static void
@@ -122,6 +130,36 @@ card_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/*
+ * card_daemon - ask the running daemon; KIMCTL_EX_UNAVAILABLE (nothing
+ * printed) when it cannot be reached, else the command's exit status
+ */
+static int
+card_daemon(const struct conf *c, const char *cmd, const char *name)
+{
+	struct buf line = BUF_INIT, body = BUF_INIT, why = BUF_INIT;
+	int rc;
+
+	(void)buf_printf(&line, "%s%s%s", cmd, name ? " " : "",
+	    name ? name : "");
+	rc = ctl_request(c->control_socket, buf_str(&line), &body,
+	    KIMCTL_CARD_TIMEOUT_MS, &why);
+	if (rc < 0) {
+		rc = KIMCTL_EX_UNAVAILABLE;
+		goto out;
+	}
+	fputs(buf_str(&body), stdout);
+	if (rc > 0)
+		fprintf(stderr, "kimctl: %s: %s\n", buf_str(&line),
+		    buf_str(&why));
+	rc = rc > 0 ? KIMCTL_EX_FAIL : KIMCTL_EX_OK;
+out:
+	buf_free(&line);
+	buf_free(&body);
+	buf_free(&why);
+	return rc;
+}
+
 /* kimctl_card - card status [NAME] | card enable NAME */
 int
 kimctl_card(struct kimctl *k, int argc, char **argv)
@@ -147,8 +185,20 @@ kimctl_card(struct kimctl *k, int argc, char **argv)
 		    c->path);
 		return KIMCTL_EX_USAGE;
 	}
+	if ((r = card_daemon(c, strcmp(argv[1], "status") == 0 ?
+	    "card-status" : "card-enable", argc == 3 ? argv[2] : NULL)) !=
+	    KIMCTL_EX_UNAVAILABLE) {
+		if (r == KIMCTL_EX_OK && strcmp(argv[1], "enable") == 0)
+			printf("with its next operation the daemon sends the "
+			    "PIN once if the card's retry counter is 2 or 3.\n"
+			    "At 1 try left it does not: the last try belongs "
+			    "to a person at a card terminal.\n");
+		return r;
+	}
 	if (strcmp(argv[1], "status") == 0) {
 		struct buf rd = BUF_INIT;
+
+		printf("daemon not running: read directly\n");
 
 		/* what pcscd sees, configured or not */
 		(void)card_readers(&rd);

@@ -253,9 +253,9 @@ card_match_osig(struct card *card, void *unused)
 	    card_certificate(card, CARD_USE_OSIG, CARD_KEY_RSA) != NULL;
 }
 
-/* card_pools_open - every Card line, grouped by pool */
-struct card_pools *
-card_pools_open(const struct conf *c, struct buf *why)
+/* pools_open - every Card line, grouped by pool; some: skip bad lines */
+static struct card_pools *
+pools_open(const struct conf *c, int some, struct buf *why)
 {
 	struct card_pools *ps;
 	struct card_pool *pool, **np;
@@ -290,11 +290,25 @@ card_pools_open(const struct conf *c, struct buf *why)
 		if (card_pool_add(pool, card) != CARD_OK)
 			bad = 1;
 	}
-	if (bad) {
+	if (bad && (!some || i < c->n_cards)) {
 		card_pools_free(ps);
 		return NULL;
 	}
 	return ps;
+}
+
+/* card_pools_open - every Card line, or NULL */
+struct card_pools *
+card_pools_open(const struct conf *c, struct buf *why)
+{
+	return pools_open(c, 0, why);
+}
+
+/* card_pools_open_some - the Card lines that open */
+struct card_pools *
+card_pools_open_some(const struct conf *c, struct buf *why)
+{
+	return pools_open(c, 1, why);
 }
 
 /* card_pools_find - a pool by name */
@@ -321,4 +335,78 @@ card_pools_free(struct card_pools *ps)
 		card_pool_free(ps->p[i]);
 	free(ps->p);
 	free(ps);
+}
+
+/* pools_card - the pool and index of the card called name, or NULL */
+static struct card_pool *
+pools_card(struct card_pools *ps, const char *name, size_t *idx)
+{
+	size_t i, k;
+
+	for (i = 0; ps != NULL && i < ps->n; i++)
+		for (k = 0; k < ps->p[i]->n; k++)
+			if (strcmp(ps->p[i]->m[k].card->name, name) == 0) {
+				*idx = k;
+				return ps->p[i];
+			}
+	return NULL;
+}
+
+/* card_pools_status - pool state and card status of each card */
+int
+card_pools_status(struct card_pools *ps, const char *name, struct buf *out)
+{
+	struct buf st = BUF_INIT;
+	struct card *card;
+	size_t i, k;
+	int leased, avoided, found = 0;
+
+	for (i = 0; ps != NULL && i < ps->n; i++) {
+		for (k = 0; k < ps->p[i]->n; k++) {
+			card = ps->p[i]->m[k].card;
+			if (name != NULL && strcmp(card->name, name) != 0)
+				continue;
+			found = 1;
+			/* the member array is fixed after set-up; the flags
+			 * are read under the lock, the card outside it (its
+			 * status may wait behind a leased job) */
+			pthread_mutex_lock(&ps->p[i]->mu);
+			leased = ps->p[i]->m[k].leased;
+			avoided = pool_avoided(&ps->p[i]->m[k]);
+			pthread_mutex_unlock(&ps->p[i]->mu);
+			buf_reset(&st);
+			(void)card_status(card, &st);
+			(void)buf_printf(out, "card %s (pool %s, backend %s): "
+			    "%s%s\n  %s\n", card->name, ps->p[i]->name,
+			    card->ops->name, leased ? "leased" : "idle",
+			    avoided ? ", avoided after a failure" : "",
+			    buf_str(&st));
+		}
+	}
+	buf_free(&st);
+	return found || name == NULL ? CARD_OK : CARD_E_NOKEY;
+}
+
+/* card_pools_enable - card_enable on one card of the pools */
+int
+card_pools_enable(struct card_pools *ps, const char *name, struct buf *why)
+{
+	struct card_pool *pool;
+	size_t k;
+	int rc;
+
+	if ((pool = pools_card(ps, name, &k)) == NULL) {
+		if (why)
+			(void)buf_printf(why, "no card %s", name);
+		return CARD_E_NOKEY;
+	}
+	if ((rc = card_enable(pool->m[k].card, why)) == CARD_OK) {
+		/* the pool may use it at once again */
+		pthread_mutex_lock(&pool->mu);
+		memset(&pool->m[k].avoid_until, 0,
+		    sizeof(pool->m[k].avoid_until));
+		pthread_cond_broadcast(&pool->cv);
+		pthread_mutex_unlock(&pool->mu);
+	}
+	return rc;
 }

@@ -41,7 +41,9 @@ tests_pcsc_apdu_tool_SOURCES = tests/pcsc/apdu_tool.c
 tests_pcsc_apdu_tool_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS)
 tests_pcsc_apdu_tool_LDADD = $(PCSC_LIBS)
 TESTS += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh \
-	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh
+	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh \
+	tests/pcsc/t_pcsc_daemon.sh
+EXTRA_DIST += tests/pcsc/t_pcsc_daemon.sh
 EXTRA_DIST += tests/pcsc/t_pcsc_card.sh tests/pcsc/t_pcsc_pool.sh \
 	tests/pcsc/t_vcard.sh tests/pcsc/t_pcsc_codec.sh tests/pcsc/README.md \
 	tests/pcsc/pcscd_harness.sh
