@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "card_pool.h"
 #include "ctl.h"
 #include "dir.h"
 #include "lint.h"
@@ -91,6 +92,19 @@ check_config(const char *path)
 		}
 		problems = policy_lint(rt->policies, rt->conf, &dc, &diag,
 		    &notes);
+	}
+	{
+		/* a Card line the daemon would leave out is a problem here */
+		struct buf why = BUF_INIT;
+		struct card_pools *cp = card_pools_open(rt->conf, &why);
+
+		if (cp == NULL) {
+			buf_printf(&diag, "%s: Card: %s\n", path,
+			    buf_str(&why));
+			problems++;
+		}
+		card_pools_free(cp);
+		buf_free(&why);
 	}
 	print_diag(&diag);
 	if (notes.len)
