@@ -24,3 +24,4 @@ TESTS += tests/t_sample_conf.sh
 EXTRA_DIST += tests/t_sample_conf.sh
 TESTS += tests/t_readme.sh
 EXTRA_DIST += tests/t_readme.sh
+EXTRA_DIST += tests/lsan.supp
