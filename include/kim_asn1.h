@@ -183,5 +183,7 @@ size_t kim_asn1_hdr_size(size_t len);
  */
 int kim_asn1_give(struct buf *b, ASN1_STRING *s);
 int kim_asn1_take(ASN1_STRING *s, struct buf *b);
+/* kim_asn1_append_i2d - append the DER of v (of item it) to b; 0 or -1 */
+int kim_asn1_append_i2d(struct buf *b, const void *v, const ASN1_ITEM *it);
 
 #endif

@@ -328,3 +328,18 @@ kim_asn1_hdr(struct buf *b, unsigned char tag, size_t len)
 	}
 	return buf_append(b, h, n);
 }
+
+/* kim_asn1_append_i2d - append the DER of a value of an item */
+int
+kim_asn1_append_i2d(struct buf *b, const void *v, const ASN1_ITEM *it)
+{
+	unsigned char *der = NULL;
+	int len, rc;
+
+	len = ASN1_item_i2d((const ASN1_VALUE *)v, &der, it);
+	if (len <= 0)
+		return -1;
+	rc = buf_append(b, der, (size_t)len);
+	OPENSSL_free(der);
+	return rc;
+}

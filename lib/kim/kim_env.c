@@ -195,21 +195,6 @@ out:
 	return ok;
 }
 
-/* append_i2d - append the DER of a value of an item */
-static int
-append_i2d(struct buf *b, const void *v, const ASN1_ITEM *it)
-{
-	unsigned char *der = NULL;
-	int len, rc;
-
-	len = ASN1_item_i2d((const ASN1_VALUE *)v, &der, it);
-	if (len <= 0)
-		return -1;
-	rc = buf_append(b, der, (size_t)len);
-	OPENSSL_free(der);
-	return rc;
-}
-
 #define CHUNK 65536
 
 /*
@@ -320,11 +305,11 @@ kim_env_build(const struct kim_part *parts, size_t nparts,
 	 * before encryption (GCM keeps the length, the tag has 16 bytes).
 	 */
 	if (buf_append(&head, "\x02\x01\x00", 3) < 0 ||
-	    append_i2d(&head, ris, ASN1_ITEM_rptr(KIM_RECIPIENT_INFOS)) < 0 ||
-	    append_i2d(&eci, OBJ_nid2obj(NID_pkcs7_data),
+	    kim_asn1_append_i2d(&head, ris, ASN1_ITEM_rptr(KIM_RECIPIENT_INFOS)) < 0 ||
+	    kim_asn1_append_i2d(&eci, OBJ_nid2obj(NID_pkcs7_data),
 	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0 ||
-	    append_i2d(&eci, alg, ASN1_ITEM_rptr(X509_ALGOR)) < 0 ||
-	    append_i2d(&ua, unauth, ASN1_ITEM_rptr(KIM_ATTRIBUTES)) < 0)
+	    kim_asn1_append_i2d(&eci, alg, ASN1_ITEM_rptr(X509_ALGOR)) < 0 ||
+	    kim_asn1_append_i2d(&ua, unauth, ASN1_ITEM_rptr(KIM_ATTRIBUTES)) < 0)
 		goto ossl;
 	ua.data[0] = 0xa2;	/* [2] IMPLICIT SET OF */
 	ecilen = eci.len + kim_asn1_hdr_size(clen) + clen;
@@ -333,7 +318,7 @@ kim_env_build(const struct kim_part *parts, size_t nparts,
 	    kim_asn1_hdr(&head, 0x80, clen) < 0)
 		goto ossl;
 	body = head.len + clen + 2 + GCM_TAG_LEN + ua.len;
-	if (append_i2d(&t, OBJ_nid2obj(NID_id_smime_ct_authEnvelopedData),
+	if (kim_asn1_append_i2d(&t, OBJ_nid2obj(NID_id_smime_ct_authEnvelopedData),
 	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0 ||
 	    kim_asn1_hdr(&pre, 0x30, t.len + kim_asn1_hdr_size(
 	    kim_asn1_hdr_size(body) + body) + kim_asn1_hdr_size(body) +

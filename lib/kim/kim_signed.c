@@ -172,21 +172,6 @@ out:
 	return sk;
 }
 
-/* append_i2d - append the DER of a value of an item */
-static int
-append_i2d(struct buf *b, const void *v, const ASN1_ITEM *it)
-{
-	unsigned char *der = NULL;
-	int len, rc;
-
-	len = ASN1_item_i2d((const ASN1_VALUE *)v, &der, it);
-	if (len <= 0)
-		return -1;
-	rc = buf_append(b, der, (size_t)len);
-	OPENSSL_free(der);
-	return rc;
-}
-
 /*
  * assemble - the DER around the content: ContentInfo { signedData,
  * SignedData { 1, {sha256}, { id-data, [0] OCTET STRING content },
@@ -205,14 +190,14 @@ assemble(size_t clen, X509 *signer, KIM_SIGNER_INFO *si,
 
 	/* version, digestAlgorithms */
 	if (one == NULL || dalg == NULL || !ASN1_INTEGER_set(one, 1) ||
-	    append_i2d(&head, one, ASN1_ITEM_rptr(ASN1_INTEGER)) < 0 ||
-	    append_i2d(&t, dalg, ASN1_ITEM_rptr(X509_ALGOR)) < 0 ||
+	    kim_asn1_append_i2d(&head, one, ASN1_ITEM_rptr(ASN1_INTEGER)) < 0 ||
+	    kim_asn1_append_i2d(&t, dalg, ASN1_ITEM_rptr(X509_ALGOR)) < 0 ||
 	    kim_asn1_hdr(&head, 0x31, t.len) < 0 ||
 	    buf_append(&head, t.data, t.len) < 0)
 		goto out;
 	/* encapContentInfo up to the content octets */
 	buf_reset(&t);
-	if (append_i2d(&t, OBJ_nid2obj(NID_pkcs7_data),
+	if (kim_asn1_append_i2d(&t, OBJ_nid2obj(NID_pkcs7_data),
 	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0)
 		goto out;
 	oct = kim_asn1_hdr_size(clen) + clen;
@@ -225,19 +210,19 @@ assemble(size_t clen, X509 *signer, KIM_SIGNER_INFO *si,
 		goto out;
 	/* certificates [0] IMPLICIT SET OF, signerInfos SET OF */
 	buf_reset(&t);
-	if (append_i2d(&t, signer, ASN1_ITEM_rptr(X509)) < 0 ||
+	if (kim_asn1_append_i2d(&t, signer, ASN1_ITEM_rptr(X509)) < 0 ||
 	    kim_asn1_hdr(&tail, 0xa0, t.len) < 0 ||
 	    buf_append(&tail, t.data, t.len) < 0)
 		goto out;
 	buf_reset(&t);
-	if (append_i2d(&t, si, ASN1_ITEM_rptr(KIM_SIGNER_INFO)) < 0 ||
+	if (kim_asn1_append_i2d(&t, si, ASN1_ITEM_rptr(KIM_SIGNER_INFO)) < 0 ||
 	    kim_asn1_hdr(&tail, 0x31, t.len) < 0 ||
 	    buf_append(&tail, t.data, t.len) < 0)
 		goto out;
 	/* the encap header counts once in head: take the content out */
 	body = head.len + clen + tail.len;
 	buf_reset(&t);
-	if (append_i2d(&t, OBJ_nid2obj(NID_pkcs7_signed),
+	if (kim_asn1_append_i2d(&t, OBJ_nid2obj(NID_pkcs7_signed),
 	    ASN1_ITEM_rptr(ASN1_OBJECT)) < 0)
 		goto out;
 	if (buf_append(prefix, signed_entity_hdr,
