@@ -635,6 +635,22 @@ kim_start_all()
 
 # ---- kim-milter ------------------------------------------------------------
 
+# kim_gate_policy KIMADDR ACCOUNT - the test hospital's policy with a KIM
+# address the test directory knows (call before kim_milter_conf)
+kim_gate_policy()
+{
+	mkdir -p "$KIM_T/milter/policy.d"
+	cat >"$KIM_T/milter/policy.d/klinik.conf" <<-EOF
+		Description "test hospital (tests/integration/lib.sh)"
+		Sender      *@klinik.example
+		KimSending  yes
+		KimAddress  $1
+		KimAccount  $2
+		CardPool    klinik
+		On-DirectoryError tempfail
+	EOF
+}
+
 # kim_milter_conf [LINE...] - write a test kim-milter.conf (plus LINEs) to
 # $KIM_T/milter/kim-milter.conf and print its path
 kim_milter_conf()

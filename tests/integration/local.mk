@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_nothing_lost.sh \
 	tests/integration/t_reload.sh \
 	tests/integration/t_rcpt.sh \
+	tests/integration/t_gate_send.sh \
 	tests/integration/t_daemon.sh
 
 TESTS += $(INTEGRATION_TESTS)
