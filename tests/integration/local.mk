@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_reload.sh \
 	tests/integration/t_rcpt.sh \
 	tests/integration/t_gate_send.sh \
+	tests/integration/t_gate_card.sh \
 	tests/integration/t_daemon.sh
 
 TESTS += $(INTEGRATION_TESTS)

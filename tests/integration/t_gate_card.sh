@@ -19,6 +19,7 @@
 set +u
 . "$top_srcdir/tests/pcsc/pcscd_harness.sh"
 VCARD=$top_builddir/tests/vcard/vsmartcard
+CARD_TOOL=$top_builddir/tests/pcsc/card_tool
 VCARD_PID=
 dir_cleanup()
 {
@@ -31,7 +32,7 @@ if ! why=$(pcsc_usable); then
 	echo "1..0 # SKIP $why"
 	exit 0
 fi
-kim_init 19
+kim_init 20
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
 D=aerzte.kim.telematik-test
@@ -51,6 +52,17 @@ vcard_start()
 	    "$@" 2>>"$KIM_T/vcard.log" &
 	VCARD_PID=$!
 }
+# vcard_ready - wait until PC/SC shows the virtual card (up to 10 s)
+vcard_ready()
+{
+	local i=0
+	while ! "$CARD_TOOL" -t 2000 "probe pool=p backend=pcsc reader=\"Virtual PCD 00 00\"" \
+	    cert osig ecc >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge 50 ] && return 1
+		sleep 0.2
+	done
+}
 vcard_stop()
 {
 	[ -n "$VCARD_PID" ] && kill "$VCARD_PID" 2>/dev/null
@@ -58,6 +70,7 @@ vcard_stop()
 	VCARD_PID=
 }
 vcard_start
+vcard_ready || { echo "Bail out! the virtual card did not show up"; exit 1; }
 printf '123456\n' >"$KIM_T/pin"
 chmod 600 "$KIM_T/pin"
 
@@ -81,6 +94,17 @@ start_milter "$mconf" || { echo "Bail out! milter did not start"; exit 1; }
 
 A=arzt@klinik.example
 n_prov() { sink_count prov; }
+# delivered N - flush the queue until the provider holds N messages (90 s)
+delivered()
+{
+	local i=0
+	while [ $i -lt 9 ]; do
+		flush pf
+		wait_for_sink prov "$1" 10 && return 0
+		i=$((i + 1))
+	done
+	return 1
+}
 # mail N RCPT - a small message numbered N
 mail()
 {
@@ -116,14 +140,18 @@ ok "openssl decrypts with the RSA recipient's key and verifies the card's ECDSA 
 # --- a slow card: progress keeps Postfix waiting ---------------------------
 vcard_stop
 vcard_start -d 2500
+vcard_ready
 before=$(n_prov)
 mail 3 "praxis-rsa@$D"
 ok "a card slower than the gate's content_timeout (4 s): delivered, kept alive by progress" \
     wait_for_sink prov $((before + 1)) 120
 ok "... and the milter sent progress (no milter timeout in Postfix's log)" \
     eval '! pf_log pf | grep -q "milter.*timeout"'
+ok "... the card really was slow (the gate's work took over 4 s)" \
+    eval 'grep "card-3@" "$KIM_T/milter/log" | grep -qE "time=([4-9]|[1-9][0-9])\."'
 vcard_stop
 vcard_start
+vcard_ready
 
 # --- card removed: 4xx, queued, delivered when it is back -----------------
 vcard_stop
@@ -133,10 +161,8 @@ ok "card removed: the message is tempfailed with the card's reason" \
     kim_wait 60 eval 'queue_list pf | grep -q "451 4.3.0 .*card"'
 ok "card removed: nothing reached the provider" test "$(n_prov)" -eq "$before"
 vcard_start
-sleep 1
-flush pf
-ok "card back: the queued message leaves encrypted" \
-    wait_for_sink prov $((before + 1)) 90
+vcard_ready
+ok "card back: the queued message leaves encrypted" delivered $((before + 1))
 
 # --- pcscd stopped: the same, then back -----------------------------------
 vcard_stop
@@ -148,16 +174,16 @@ ok "pcscd stopped: the message is tempfailed and stays queued" \
 ok "pcscd stopped: nothing reached the provider" test "$(n_prov)" -eq "$before"
 pcsc_launch || echo "# pcscd did not come back"
 vcard_start
-sleep 2
-flush pf
+vcard_ready
 ok "pcscd and card back: the queued message leaves encrypted" \
-    wait_for_sink prov $((before + 1)) 90
+    delivered $((before + 1))
 
 # --- wrong PIN: spent once, never again -----------------------------------
 stop_milter
 vcard_stop
 rm -f "$KIM_T/vcard.state" "$KIM_T/card.state"
 vcard_start
+vcard_ready
 printf '654321\n' >"$KIM_T/pin"
 start_milter "$mconf" || echo "# milter did not start"
 before=$(n_prov)
