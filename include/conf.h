@@ -101,6 +101,9 @@ struct conf {
 	char *trust_anchors;		/* TrustAnchors or NULL */
 	char **local_kim_addresses;	/* LocalKimAddresses */
 	size_t n_local_kim_addresses;
+	/* outbound KIM route (issue 7, tools/kimctl_mta.c): the relay of the
+	 * policies without their own ProviderRelay */
+	char *provider_relay;		/* ProviderRelay [host]:port or NULL */
 };
 
 /* conf_load - read and validate a file; NULL and diag lines on any error */

@@ -110,6 +110,9 @@ const struct conf_key conf_keys[] = {
 	    "PEM bundle of TI CA certificates"},
 	{"LocalKimAddresses", CT_LIST, OFF(local_kim_addresses), NULL, 0, 0,
 	    NULL, "our own KIM addresses (never looked up as recipients)"},
+	/* outbound KIM route (issue 7) */
+	{"ProviderRelay", CT_STRING, OFF(provider_relay), NULL, 0, 0, NULL,
+	    "[host]:port of the KIM provider's submission (implicit TLS)"},
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 
