@@ -117,6 +117,9 @@ const struct conf_key conf_keys[] = {
 	    "encrypt to every certificate of a party, not only its ECC ones"},
 	{"EciesOID", CT_STRING, OFF(ecies_oid), "1.2.276.0.76.4.222", 0, 0,
 	    NULL, "key transport OID of gematik ECIES in RecipientInfos"},
+	/* outbound KIM route (issue 7) */
+	{"ProviderRelay", CT_STRING, OFF(provider_relay), NULL, 0, 0, NULL,
+	    "[host]:port of the KIM provider's submission (implicit TLS)"},
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 

@@ -437,7 +437,12 @@ pf_create_front()
 		echo "  -o syslog_name=postfix/plain"
 		echo "  -o smtpd_milters="
 	} | pf_nochroot >"$d/etc/master.cf"
-	cp "$KIM_PF_SNIPPETS/kim_header_checks" "$d/etc/kim_header_checks"
+	# the tables the shipped blocks name (/etc/postfix/kim_*), with the
+	# test addresses (kim_route_checks names the provider)
+	for f in kim_header_checks kim_route_checks kim_route_strip \
+	    kim_sasl_passwd kim_virtual; do
+		pf_subst <"$KIM_PF_SNIPPETS/$f" >"$d/etc/$f"
+	done
 	# smtp-sink has no TLS: the provider stand-in speaks plain SMTP
 	pf_age pf
 	pf_postconf pf -P \
