@@ -447,7 +447,11 @@ pf_create_front()
 	pf_age pf
 	pf_postconf pf -P \
 	    "kimprovider/unix/smtp_tls_wrappermode=no" \
-	    "kimprovider/unix/smtp_tls_security_level=none" || return 1
+	    "kimprovider/unix/smtp_tls_security_level=none" \
+	    "kimprov-kardiologie/unix/smtp_tls_wrappermode=no" \
+	    "kimprov-kardiologie/unix/smtp_tls_security_level=none" \
+	    "kimprov-kardiologie/unix/smtp_tls_cert_file=" \
+	    "kimprov-kardiologie/unix/smtp_tls_key_file=" || return 1
 	pf_prepare pf
 }
 

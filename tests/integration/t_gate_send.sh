@@ -12,7 +12,7 @@
 set +u
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 23
+kim_init 24
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
 D=aerzte.kim.telematik-test
@@ -63,8 +63,10 @@ ok "one Received header (the gate's own)" \
 ok "outer Date and Message-ID copied" eval 'grep -q "^Message-ID: <gate-1@klinik.example>$" "$KIM_T/outer" && grep -q "^Date: Sat, 28 Nov 2026 12:00:00 +0100$" "$KIM_T/outer"'
 ok "X-KOM-LE-Version, Expires, Dienstkennung, authenticated-enveloped-data" \
     eval 'grep -q "^X-KOM-LE-Version: 1.0$" "$KIM_T/outer" && grep -q "^Expires: " "$KIM_T/outer" && grep -q "^X-KIM-Dienstkennung: KIM-Mail;Default;V1.0$" "$KIM_T/outer" && grep -q "smime-type=authenticated-enveloped-data" "$KIM_T/outer"'
-ok "the route header names the account" \
-    grep -q '^X-Kimgate-Route: kardiologie$' "$KIM_T/outer"
+ok "the route header chose the account's transport (kimprov-kardiologie)" \
+    eval 'pf_log pf | grep -q "postfix/kimprov-kardiologie/smtp.*status=sent"'
+ok "the route header does not reach the provider" \
+    eval '! grep -qi "^X-Kimgate-Route" "$KIM_T/outer"'
 
 # openssl judges: the recipient's RSA key decrypts, the signature verifies
 awk 'h {print} /^$/ {h=1}' "$KIM_T/outer" | openssl base64 -d >"$KIM_T/env.der"
