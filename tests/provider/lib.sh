@@ -6,7 +6,8 @@
 #                             ca (server and good clients), ca2 (a foreign
 #                             CA), server (CN=localhost), client (the KIM
 #                             account's certificate), stranger (of ca2)
-#   prov_start NAME [OPT...]  kim-provider -f on 127.0.0.1, port 0, under
+#   prov_start NAME [OPT...]  kim-provider -f on 127.0.0.1, port 0 (or
+#                             $PROV_LISTEN, e.g. a restart), under
 #                             $PROV_T/NAME/ (spool/, log, port, users);
 #                             sets PROV_PORT and PROV_PID, adds the PID to
 #                             PROV_PIDS
@@ -65,7 +66,7 @@ prov_start()
 	printf '# user password\n%s %s\n' "$PROV_USER" "$PROV_PASS" \
 	    >"$dir/users"
 	rm -f "$dir/port"
-	"$PROV_BIN" -f -l 127.0.0.1:0 -P "$dir/port" \
+	"$PROV_BIN" -f -l "${PROV_LISTEN:-127.0.0.1:0}" -P "$dir/port" \
 	    -c "$PROV_T/pki/server.pem" -k "$PROV_T/pki/server.key" \
 	    -C "$PROV_T/pki/ca.pem" -u "$dir/users" -d "$dir/spool" \
 	    -L "$dir/log" -t 30 "$@" 2>>"$dir/stderr" &

@@ -7,6 +7,7 @@ tests_provider_kim_provider_SOURCES = tests/provider/kim-provider.c \
 	tests/provider/prov.h
 tests_provider_kim_provider_LDADD = $(OPENSSL_LIBS)
 
-PROVIDER_TESTS = tests/provider/t_provider.sh
+PROVIDER_TESTS = tests/provider/t_provider.sh \
+	tests/provider/t_provider_postfix.sh
 TESTS += $(PROVIDER_TESTS)
 EXTRA_DIST += $(PROVIDER_TESTS) tests/provider/lib.sh
