@@ -367,6 +367,24 @@ tls_reason(SSL *ssl, int ret, char *buf, size_t len)
 		snprintf(buf, len, "connection closed in the handshake");
 }
 
+/*
+ * linger - before close, read what the client still sends (2 s at most):
+ * closing with unread input makes the kernel send a reset, which can
+ * destroy our last reply (421 after garbage) before the client reads it
+ */
+static void
+linger(int fd)
+{
+	struct timeval tv = { 2, 0 };
+	char junk[4096];
+	time_t end = time(NULL) + 2;
+
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (time(NULL) <= end && read(fd, junk, sizeof(junk)) > 0)
+		;
+}
+
 /* serve - one connection in its own process: handshake, then SMTP */
 static void
 serve(SSL_CTX *ctx, int fd, const struct prov_conf *cf, const char *peer)
@@ -407,6 +425,7 @@ serve(SSL_CTX *ctx, int fd, const struct prov_conf *cf, const char *peer)
 	    SSL_get_cipher_name(ssl), subject ? subject : "none");
 	prov_smtp_session(cf, ssl, subject);
 	SSL_shutdown(ssl);
+	linger(fd);
 out:
 	prov_log("disconnect from %s", peer);
 	X509_free(x);
@@ -433,12 +452,21 @@ static void
 reap(int wait_all)
 {
 	pid_t pid;
-	int i;
+	int i, status;
 
-	while ((pid = waitpid(-1, NULL, wait_all ? 0 : WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, wait_all ? 0 : WNOHANG)) > 0) {
 		for (i = 0; i < MAX_CHILDREN; i++)
 			if (children[i] == pid)
 				children[i] = 0;
+		/* a session that crashed is a bug of the stand-in: say so */
+		if (WIFSIGNALED(status) && !(stopping &&
+		    WTERMSIG(status) == SIGTERM))
+			prov_log("session %ld killed by signal %d", (long)pid,
+			    WTERMSIG(status));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			prov_log("session %ld exited with status %d",
+			    (long)pid, WEXITSTATUS(status));
+	}
 }
 
 /* accept_loop - fork one process per connection until SIGTERM */

@@ -431,11 +431,10 @@ read_data(struct sess *s)
 static int
 do_data(struct sess *s)
 {
-	const struct prov_msg m = {
+	struct prov_msg msg = {
 		.auth = s->user, .from = s->from, .rcpt = s->rcpt,
 		.nrcpt = s->nrcpt, .cert = s->cert,
 	};
-	struct prov_msg msg = m;
 	char from[1024], id[32];
 	int rc, code = s->cf->data_code;
 

@@ -30,7 +30,7 @@ for tool in swaks openssl; do
 done
 swaks --support 2>&1 | grep -q '=== TLS supported' ||
     { echo "1..0 # SKIP swaks without TLS (libnet-ssleay-perl)"; exit 0; }
-echo "1..34"
+echo "1..38"
 
 PROV_T=$(mktemp -d "${TMPDIR:-/tmp}/kimprov.XXXXXX") || exit 99
 . "$top_srcdir/tests/provider/lib.sh"
@@ -240,6 +240,41 @@ wait $apid
 ok "two sessions at once: B is stored while A is still open" \
     eval 'grep -q "queued as" "$PROV_T/oB" && test "$a_open" = 0'
 ok "... and A is stored after it" grep -q "^250 2.0.0 Ok: queued as" "$PROV_T/oA"
+
+# ---- big messages and garbage ----------------------------------------------
+# session HEAD - EHLO, AUTH, MAIL, RCPT, DATA as one pipelined block
+session_head()
+{
+	printf 'EHLO big\r\nAUTH PLAIN %s\r\nMAIL FROM:<%s> SIZE=1\r\nRCPT TO:<%s>\r\nDATA\r\n' \
+	    "$PLAIN64" "$U" "$R1"
+}
+# 10 MB: lines longer than the reader's 64 KiB pieces, a dot right after
+# such a piece boundary (not at a line start: kept), dot-stuffed lines
+big=$PROV_T/big.eml
+U=$U perl -e 'binmode STDOUT;
+	print "From: <$ENV{U}>\r\nTo: <r\@x>\r\nSubject: big\r\n\r\n";
+	for (1..100) {
+		print "a" x 65536, ".b", "x" x 34000, "\r\n";
+		print ".leading dot\r\n", "z" x 998, "\r\n";
+	}' >"$big"
+r=$( { session_head; perl -pe 's/^\./../' "$big"; printf '.\r\nQUIT\r\n'; } |
+    sclient "$MAIN_PORT" | tr -d '\r')
+id=$(echo "$r" | sed -n 's/^250 2\.0\.0 Ok: queued as //p')
+ok "10 MB with 100 KB lines: accepted and stored byte for byte" \
+    eval 'test -n "$id" && cmp -s "$big" "$(spool main)/$id.eml"'
+n0=$(prov_count main)
+r=$( { session_head; U=$U perl -e 'binmode STDOUT;
+	print "From: <$ENV{U}>\r\n\r\n"; print "y" x 998, "\r\n" for 1..70000;';
+	printf '.\r\nQUIT\r\n'; } | sclient "$MAIN_PORT")
+ok "70 MB: 552 5.3.4 after the whole DATA, nothing stored, session goes on" \
+    eval 'echo "$r" | grep -q "^552 5\.3\.4" && echo "$r" | grep -q "^221 " &&
+    test "$(prov_count main)" -eq "$n0"'
+r=$(head -c 300000 /dev/urandom | sclient "$MAIN_PORT" | tr -d '\r')
+ok "random bytes after the handshake: 5xx replies, then 421 Too many errors" \
+    eval 'echo "$r" | grep -q "^421 4\.7\.0 Too many errors"'
+r=$(printf 'EHLO again\r\nQUIT\r\n' | sclient "$MAIN_PORT" | grep -c "^221 ")
+ok "... the stand-in still serves, no session crashed" \
+    eval 'test "$r" = 1 && ! logged main "killed by signal|exited with status"'
 
 # ---- failure injection ----------------------------------------------------
 prov_start inject -r "$R2" || { echo "Bail out! second instance"; exit 1; }
