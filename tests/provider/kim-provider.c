@@ -59,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -597,5 +598,13 @@ main(int argc, char **argv)
 	accept_loop(ctx, lfd, &cf);
 	prov_log("stopped");
 	SSL_CTX_free(ctx);
+	for (ch = 0; ch < (int)cf.nusers; ch++) {
+		OPENSSL_cleanse(cf.users[ch].password,
+		    strlen(cf.users[ch].password));
+		free(cf.users[ch].name);
+		free(cf.users[ch].password);
+	}
+	free(cf.users);
+	free(cf.refuse_rcpt);
 	return 0;
 }

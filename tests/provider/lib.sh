@@ -16,7 +16,7 @@
 #
 # The account of every instance: $PROV_USER with password $PROV_PASS.
 
-PROV_BIN=$top_builddir/tests/provider/kim-provider
+PROV_BIN=${PROV_BIN:-$top_builddir/tests/provider/kim-provider}
 PROV_USER=station@klinik.kim.telematik-test
 PROV_PASS='geheim-1'
 PROV_PIDS=""
