@@ -30,7 +30,7 @@ for tool in swaks openssl; do
 done
 swaks --support 2>&1 | grep -q '=== TLS supported' ||
     { echo "1..0 # SKIP swaks without TLS (libnet-ssleay-perl)"; exit 0; }
-echo "1..38"
+echo "1..42"
 
 PROV_T=$(mktemp -d "${TMPDIR:-/tmp}/kimprov.XXXXXX") || exit 99
 . "$top_srcdir/tests/provider/lib.sh"
@@ -93,6 +93,12 @@ sclient()
 	    -CAfile "$P/ca.pem" "${@:2}" 2>/dev/null
 }
 PLAIN64=$(printf '\0%s\0%s' "$U" "$PROV_PASS" | base64 -w0)
+# session_head - EHLO, AUTH, MAIL, RCPT, DATA as one pipelined block
+session_head()
+{
+	printf 'EHLO big\r\nAUTH PLAIN %s\r\nMAIL FROM:<%s> SIZE=1\r\nRCPT TO:<%s>\r\nDATA\r\n' \
+	    "$PLAIN64" "$U" "$R1"
+}
 
 logged() { grep -qE -e "$2" "$PROV_T/$1/log"; }
 spool() { echo "$PROV_T/$1/spool"; }
@@ -210,6 +216,24 @@ ok "two From headers: 550 5.7.1" grep -q "^<[~*]\* 550 5\.7\.1" "$PROV_T/o9"
 ok "none of the refused messages stored anything" \
     test "$(prov_count main)" -eq "$n0"
 
+# from_reply HEADER - the reply to the end of DATA of a message whose
+# From header line(s) is HEADER
+from_reply()
+{
+	{ session_head; printf '%s\r\nSubject: f\r\n\r\nx\r\n.\r\nQUIT\r\n' "$1"; } |
+	    sclient "$MAIN_PORT" | tr -d '\r' | grep -E '^(250 2\.0\.0|55[0-9]) '
+}
+ok "From header with a bare address (and a comment): accepted" \
+    eval 'from_reply "From: $U (Station)" | grep -q "^250 2\.0\.0 Ok: queued"'
+ok "From header with two addresses: 550 5.7.1" \
+    eval 'from_reply "From: <$U>, <chef@klinik.kim.telematik-test>" |
+    grep -q "^550 5\.7\.1 message needs exactly one From header"'
+ok "no From header: 550 5.7.1" \
+    eval 'from_reply "Sender: <$U>" | grep -q "^550 5\.7\.1 "'
+ok "the user's address as quoted display name only: 550 5.7.1 From header" \
+    eval 'from_reply "From: \"$U\" <chef@klinik.kim.telematik-test>" |
+    grep -q "^550 5\.7\.1 From header <chef@klinik\.kim\.telematik-test> does not match"'
+
 # garbage: a 5000-byte line, bad base64 in AUTH; the session goes on
 long=$(head -c 5000 /dev/zero | tr '\0' a)
 r=$(printf 'EHLO t\r\n%s\r\nAUTH PLAIN !!!!\r\nAUTH PLAIN\r\n#not-base64#\r\nNOOP\r\nQUIT\r\n' \
@@ -242,12 +266,6 @@ ok "two sessions at once: B is stored while A is still open" \
 ok "... and A is stored after it" grep -q "^250 2.0.0 Ok: queued as" "$PROV_T/oA"
 
 # ---- big messages and garbage ----------------------------------------------
-# session HEAD - EHLO, AUTH, MAIL, RCPT, DATA as one pipelined block
-session_head()
-{
-	printf 'EHLO big\r\nAUTH PLAIN %s\r\nMAIL FROM:<%s> SIZE=1\r\nRCPT TO:<%s>\r\nDATA\r\n' \
-	    "$PLAIN64" "$U" "$R1"
-}
 # 10 MB: lines longer than the reader's 64 KiB pieces, a dot right after
 # such a piece boundary (not at a line start: kept), dot-stuffed lines
 big=$PROV_T/big.eml
