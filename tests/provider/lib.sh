@@ -13,6 +13,8 @@
 #                             PROV_PIDS
 #   prov_stop PID             SIGTERM and wait
 #   prov_count NAME           how many messages NAME's spool holds
+#   prov_pf_transport INST SVC  a private Postfix service (integration
+#                             lib.sh) delivers to the stand-in, see below
 #
 # The account of every instance: $PROV_USER with password $PROV_PASS.
 
@@ -97,4 +99,27 @@ prov_stop()
 prov_count()
 {
 	ls "$PROV_T/$1/spool" | grep -c '^[0-9]*\.eml$'
+}
+
+# prov_pf_transport INST SERVICE - with tests/integration/lib.sh loaded:
+# make the smtp(8) service SERVICE (master.cf, type unix) of the private
+# Postfix instance INST talk to the stand-in the way the KIM route's
+# provider transport does: implicit TLS, the account's client certificate,
+# SASL as $PROV_USER. The nexthop is the caller's (relayhost, a
+# content_filter, or SINK_PORT_prov=$PROV_PORT before pf_create_front).
+prov_pf_transport()
+{
+	local k=$PROV_T/pki/client-pf.key s=$2/unix
+	# Postfix's smtp processes run as postfix and read the (test) key
+	cp "$PROV_T/pki/client.key" "$k" && chmod 644 "$k" &&
+	    chmod -R a+rX "$PROV_T" &&
+	    pf_postconf "$1" -P "$s/smtp_tls_wrappermode=yes" \
+	    "$s/smtp_tls_security_level=encrypt" \
+	    "$s/smtp_tls_cert_file=$PROV_T/pki/client.pem" \
+	    "$s/smtp_tls_key_file=$k" \
+	    "$s/smtp_tls_CAfile=$PROV_T/pki/ca.pem" \
+	    "$s/smtp_sasl_auth_enable=yes" \
+	    "$s/smtp_sasl_password_maps=static:$PROV_USER:$PROV_PASS" \
+	    "$s/smtp_sasl_security_options=noanonymous" \
+	    "$s/smtp_sasl_tls_security_options=noanonymous"
 }

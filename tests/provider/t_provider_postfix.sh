@@ -18,11 +18,6 @@ PROV_T=$KIM_T/prov
 mkdir -p "$PROV_T"
 . "$top_srcdir/tests/provider/lib.sh"
 prov_pki || { echo "Bail out! openssl could not make the test PKI"; exit 1; }
-# Postfix's smtp processes run as postfix and read the client key
-cp "$PROV_T/pki/client.key" "$PROV_T/pki/client-pf.key"
-chmod 644 "$PROV_T/pki/client-pf.key"
-chmod -R a+rX "$PROV_T"
-
 # prov_up [OPT...] - the stand-in on its one port, its PID in KIM_PIDS
 prov_up()
 {
@@ -40,19 +35,10 @@ mkdir -p "$d/etc" "$d/spool" "$d/data" "$d/log"
 {
 	pf_base_main sub "kimt-$KIM_ID-sub.localdomain"
 	cat <<EOF
-# the provider transport of the KIM route, as contrib/postfix sets it
+# the stand-in is the relay; its transport settings are master.cf's
 relayhost = [127.0.0.1]:$PROV_PORT
-smtp_tls_wrappermode = yes
-smtp_tls_security_level = encrypt
-smtp_tls_cert_file = $PROV_T/pki/client.pem
-smtp_tls_key_file = $PROV_T/pki/client-pf.key
-smtp_tls_CAfile = $PROV_T/pki/ca.pem
 smtp_tls_loglevel = 1
-smtp_sasl_auth_enable = yes
-smtp_sasl_password_maps = static:$U:$PROV_PASS
-smtp_sasl_security_options = noanonymous
-smtp_sasl_tls_security_options = noanonymous
-# retries soon (flush_wait triggers them)
+# retries soon (flush triggers them)
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
 EOF
@@ -61,7 +47,9 @@ EOF
 	pf_base_master
 	echo "127.0.0.1:$SUB_PORT inet n - n - - smtpd"
 } >"$d/etc/master.cf"
-pf_prepare sub && pf_start sub && kim_wait 20 port_listening "$SUB_PORT" ||
+# the smtp service as the KIM route's provider transport (lib.sh)
+prov_pf_transport sub smtp && pf_prepare sub && pf_start sub &&
+    kim_wait 20 port_listening "$SUB_PORT" ||
     { echo "Bail out! Postfix did not start"; exit 1; }
 
 S=$PROV_T/prov/spool
@@ -119,7 +107,7 @@ ok "after the restart the queued message arrives" \
     eval 'kim_wait 30 spooled 2 && grep -q "^Subject: drei" "$S/000002.eml"'
 
 # ---- refused: wrong password, then no client certificate -----------------------
-pf_postconf sub -e "smtp_sasl_password_maps = static:$U:falsch" &&
+pf_postconf sub -P "smtp/unix/smtp_sasl_password_maps=static:$U:falsch" &&
     pf_reload sub
 mail "$KIM_T/m4" "<$U>" "vier"
 send "$SUB_PORT" "$U" "$R" "$KIM_T/m4"
@@ -129,8 +117,9 @@ ok "... the stand-in logged auth fail, nothing stored" \
     eval 'grep -q "auth fail user=$U" "$PROV_T/prov/log" &&
     test "$(prov_count prov)" -eq 2'
 postsuper -c "$d/etc" -d ALL >/dev/null 2>&1
-pf_postconf sub -e "smtp_sasl_password_maps = static:$U:$PROV_PASS" \
-    "smtp_tls_cert_file =" "smtp_tls_key_file =" && pf_reload sub
+prov_pf_transport sub smtp &&
+    pf_postconf sub -PX smtp/unix/smtp_tls_cert_file smtp/unix/smtp_tls_key_file &&
+    pf_reload sub
 mail "$KIM_T/m5" "<$U>" "fuenf"
 n=$(log_count sub "status=deferred")
 send "$SUB_PORT" "$U" "$R" "$KIM_T/m5"
