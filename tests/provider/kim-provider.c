@@ -96,6 +96,10 @@ prov_log(const char *fmt, ...)
 	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+	/* client data (user names, addresses) cannot forge log lines */
+	for (m = 0; m < n; m++)
+		if ((unsigned char)line[m] < 0x20 || line[m] == 0x7f)
+			line[m] = '?';
 	line[n++] = '\n';
 	(void)!write(log_fd, line, n);
 }

@@ -207,14 +207,15 @@ auth_response(struct sess *s, const char *challenge, const char *initial,
 		initial = line;
 	}
 	if (strcmp(initial, "*") == 0)
-		return reply(s, "501 5.7.0 Authentication cancelled") < 0 ?
-		    -1 : -2;
-	if (strcmp(initial, "=") == 0)
+		n = reply(s, "501 5.7.0 Authentication cancelled") < 0 ? -1 : -2;
+	else if (strcmp(initial, "=") == 0)
 		n = 0;
 	else if ((n = b64_decode(initial, out, max - 1)) < 0)
-		return reply(s, "501 5.5.2 Cannot decode response") < 0 ?
-		    -1 : -2;
-	out[n] = 0;
+		n = reply(s, "501 5.5.2 Cannot decode response") < 0 ? -1 : -2;
+	if (n >= 0)
+		out[n] = 0;
+	/* the line may hold a password */
+	OPENSSL_cleanse(line, sizeof(line));
 	return n;
 }
 
