@@ -3,8 +3,8 @@
  * program of kim-milter, never installed):
  *
  *	kim-provider -l ADDR:PORT [-P PORTFILE] -c CERT -k KEY [-C CAFILE]
- *	    -u USERSFILE -d SPOOLDIR [-L LOGFILE] [-f] [-r ADDR]... [-x CODE]
- *	    [-t SECONDS]
+ *	    -u USERSFILE -d SPOOLDIR [-L LOGFILE] [-f] [-p PIDFILE]
+ *	    [-r ADDR]... [-x CODE] [-t SECONDS]
  *
  * What it enforces, as the real provider does (issue 7):
  *   - implicit TLS on connect (like port 465), TLS 1.2 and 1.3 only; a
@@ -16,10 +16,11 @@
  *     against USERSFILE (`user password` lines) before MAIL;
  *   - AUTH user = MAIL FROM address = the address of the message's one From
  *     header, compared case-insensitively.
- * What it does not do: deliver anything (accepted messages go to SPOOLDIR),
- * check the message's content or size beyond 64 MB, offer PIPELINING,
- * SMTPUTF8 or DSN, check the certificate's subject against the AUTH user,
- * or resume TLS sessions.
+ * What it does not do: relay anything (accepted messages stay in
+ * SPOOLDIR); look at the message beyond its From header (a message above
+ * 64 MB is refused with 552); offer PIPELINING, SMTPUTF8 or DSN; compare
+ * the certificate's subject with the AUTH user; ask for a client
+ * certificate without -C; resume TLS sessions.
  *
  * Spool: each accepted message becomes SPOOLDIR/NNNNNN.env (lines `auth
  * USER`, `from ADDR`, `rcpt ADDR` per recipient, `cert SUBJECT`) and then
@@ -30,8 +31,9 @@
  * Failure injection: -r ADDR refuses that recipient with 550 5.1.1 (may
  * repeat); -x CODE answers every end of DATA with CODE (4xx or 5xx).
  * Port 0 picks a free port and writes it to PORTFILE (written whole, by
- * rename, after the socket listens). SIGTERM stops the listener and every
- * session. One process per connection.
+ * rename, after the socket listens). Without -f it runs as a daemon; -p
+ * writes its PID. -t: seconds a read may wait (default 300). SIGTERM stops
+ * the listener and every session. One process per connection.
  */
 #include "config.h"
 
@@ -110,7 +112,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: kim-provider -l ADDR:PORT [-P PORTFILE] "
 	    "-c CERT -k KEY [-C CAFILE] -u USERSFILE -d SPOOLDIR "
-	    "[-L LOGFILE] [-f] [-r ADDR]... [-x CODE] [-t SECONDS]\n");
+	    "[-L LOGFILE] [-f] [-p PIDFILE] [-r ADDR]... [-x CODE] "
+	    "[-t SECONDS]\n");
 	exit(2);
 }
 
@@ -332,9 +335,9 @@ spool_init(const char *dir)
 	*spool_seq = max;
 }
 
-/* write_portfile - the port the listener got, written whole by rename */
+/* write_number - the port or PID file, written whole by rename */
 static void
-write_portfile(const char *path, int port)
+write_number(const char *path, long num)
 {
 	char tmp[4096];
 	FILE *fp;
@@ -342,7 +345,7 @@ write_portfile(const char *path, int port)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fp = fopen(tmp, "w")) == NULL)
 		die("%s: %s", tmp, strerror(errno));
-	fprintf(fp, "%d\n", port);
+	fprintf(fp, "%ld\n", num);
 	if (fclose(fp) != 0 || rename(tmp, path) < 0)
 		die("%s: %s", path, strerror(errno));
 }
@@ -532,7 +535,7 @@ main(int argc, char **argv)
 {
 	const char *listen_spec = NULL, *portfile = NULL, *cert = NULL;
 	const char *key = NULL, *cafile = NULL, *usersfile = NULL;
-	const char *logfile = NULL;
+	const char *logfile = NULL, *pidfile = NULL;
 	struct prov_conf cf;
 	struct sigaction sa;
 	int ch, fg = 0, lfd, port;
@@ -540,7 +543,7 @@ main(int argc, char **argv)
 
 	memset(&cf, 0, sizeof(cf));
 	cf.timeout = 300;
-	while ((ch = getopt(argc, argv, "l:P:c:k:C:u:d:L:fr:x:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "l:P:c:k:C:u:d:L:fp:r:x:t:")) != -1) {
 		switch (ch) {
 		case 'l': listen_spec = optarg; break;
 		case 'P': portfile = optarg; break;
@@ -551,6 +554,7 @@ main(int argc, char **argv)
 		case 'd': cf.spooldir = optarg; break;
 		case 'L': logfile = optarg; break;
 		case 'f': fg = 1; break;
+		case 'p': pidfile = optarg; break;
 		case 'r':
 			cf.refuse_rcpt = realloc(cf.refuse_rcpt,
 			    (cf.nrefuse + 1) * sizeof(char *));
@@ -584,9 +588,11 @@ main(int argc, char **argv)
 	ctx = tls_setup(cert, key, cafile);
 	lfd = listen_on(listen_spec, &port);
 	if (portfile != NULL)
-		write_portfile(portfile, port);
+		write_number(portfile, port);
 	if (!fg && daemon(1, logfile == NULL) < 0)
 		die("daemon: %s", strerror(errno));
+	if (pidfile != NULL)
+		write_number(pidfile, getpid());
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);

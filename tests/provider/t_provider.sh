@@ -30,7 +30,7 @@ for tool in swaks openssl; do
 done
 swaks --support 2>&1 | grep -q '=== TLS supported' ||
     { echo "1..0 # SKIP swaks without TLS (libnet-ssleay-perl)"; exit 0; }
-echo "1..42"
+echo "1..44"
 
 PROV_T=$(mktemp -d "${TMPDIR:-/tmp}/kimprov.XXXXXX") || exit 99
 . "$top_srcdir/tests/provider/lib.sh"
@@ -326,4 +326,18 @@ stopped()
 }
 ok "SIGTERM: the stand-in stops and says so" \
     eval 'stopped && logged main "stopped$"'
+
+# ---- daemon mode --------------------------------------------------------------
+mkdir -p "$PROV_T/daemon/spool"
+"$PROV_BIN" -l 127.0.0.1:0 -P "$PROV_T/daemon/port" -p "$PROV_T/daemon/pid" \
+    -c "$P/server.pem" -k "$P/server.key" -C "$P/ca.pem" \
+    -u "$PROV_T/main/users" -d "$PROV_T/daemon/spool" -L "$PROV_T/daemon/log"
+dpid=$(cat "$PROV_T/daemon/pid" 2>/dev/null)
+[ -n "$dpid" ] && PROV_PIDS="$PROV_PIDS $dpid"
+g=$(printf 'QUIT\r\n' | sclient "$(cat "$PROV_T/daemon/port")" | grep -c '^220 ')
+ok "without -f: a daemon (PID file), serving" \
+    eval 'test -n "$dpid" && test "$g" = 1 &&
+    test "$(ps -o ppid= -p "$dpid" | tr -d " ")" != $$'
+kill -TERM "$dpid" 2>/dev/null
+ok "... and SIGTERM stops it" eval 'MAIN_PID=$dpid stopped'
 exit 0
