@@ -94,6 +94,7 @@ enum policy_why_kind {
 	POLICY_WHY_NULL_SENDER,	/* <>: default policy */
 	POLICY_WHY_NO_MATCH,	/* no pattern covers it: default policy */
 	POLICY_WHY_BAD_ADDRESS,	/* not an address: default policy */
+	POLICY_WHY_KIM_ADDRESS,	/* no pattern, but a policy's KimAddress */
 };
 
 /* why policy_match chose a policy; strings borrowed from the set */
@@ -107,7 +108,9 @@ struct policy_why {
 /*
  * policy_match - the policy of an envelope sender (with or without <>,
  * any case). Never NULL: uncovered, null and unparsable senders get the
- * default policy. why may be NULL.
+ * default policy; a sender no pattern covers that is the KimAddress of a
+ * policy allowed to send KIM gets that policy (our own KIM mail coming
+ * back through the gate after "postsuper -r"). why may be NULL.
  */
 const struct policy *policy_match(const struct policy_set *set,
     const char *sender);

@@ -163,13 +163,26 @@ static int
 from_address(const struct mail *m, struct buf *out)
 {
 	const char *v = mail_find(m, "From", 0);
-	size_t i;
+	struct buf raw = BUF_INIT;
+	size_t i, a, b;
+	int rc = 0;
 
-	if (v == NULL || !kim_mime_addr(v, out))
-		return 0;
+	buf_reset(out);
+	if (v == NULL || kim_mime_addr(v, &raw) < 0)
+		goto out;
+	/* a bare address keeps the space after the colon: trim it */
+	for (a = 0; a < raw.len && isspace(raw.data[a]); a++)
+		;
+	for (b = raw.len; b > a && isspace(raw.data[b - 1]); b--)
+		;
+	if (b == a || buf_append(out, raw.data + a, b - a) < 0)
+		goto out;
 	for (i = 0; i < out->len; i++)
 		out->data[i] = (unsigned char)tolower(out->data[i]);
-	return 1;
+	rc = 1;
+out:
+	buf_free(&raw);
+	return rc;
 }
 
 /* route_only - keep the message; set the envelope sender and route */

@@ -11,6 +11,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_rcpt.sh \
 	tests/integration/t_gate_send.sh \
 	tests/integration/t_gate_card.sh \
+	tests/integration/t_gate_leaks.sh \
+	tests/integration/t_gate_provider.sh \
 	tests/integration/t_daemon.sh
 
 TESTS += $(INTEGRATION_TESTS)

@@ -626,6 +626,33 @@ START_TEST(test_precedence)
 }
 END_TEST
 
+START_TEST(test_own_kim_address)
+{
+	struct policy_set *set;
+	const struct policy *p;
+	struct policy_why why;
+
+	/*
+	 * The gate sets a department's KIM address as the envelope sender;
+	 * after "postsuper -r" that mail comes back with it and must find
+	 * its department, not the default policy (which refuses KIM).
+	 */
+	put("kardio.conf", "Sender *@kardio.example\nKimSending yes\n"
+	    "KimAddress kardio@klinik.kim.telematik\nCardPool klinikum\n");
+	put("verw.conf", "Sender *@verw.example\nKimSending no\n"
+	    "KimAddress verw@klinik.kim.telematik\n");
+	set = load();
+	p = policy_match_why(set, "<Kardio@Klinik.KIM.telematik>", &why);
+	ck_assert_str_eq(policy_name(p), "kardio");
+	ck_assert_int_eq(why.kind, POLICY_WHY_KIM_ADDRESS);
+	ck_assert_int_eq(why.line, 3);
+	/* a KIM address of a policy that may not send KIM: default */
+	p = policy_match_why(set, "verw@klinik.kim.telematik", &why);
+	ck_assert_ptr_eq(p, policy_set_default(set));
+	policy_set_unref(set);
+}
+END_TEST
+
 START_TEST(test_tie)
 {
 	put("kardiologie.conf", "# c\nSender *@Klinikum.example\nKimSending no\n");
@@ -1019,6 +1046,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_missing_dir);
 	tcase_add_test(tc, test_empty_dir);
 	tcase_add_loop_test(tc, test_precedence, 0, sizeof(prec) / sizeof(prec[0]));
+	tcase_add_test(tc, test_own_kim_address);
 	tcase_add_test(tc, test_tie);
 	tcase_add_test(tc, test_no_tie_between_kinds);
 	tcase_add_test(tc, test_default_file);
