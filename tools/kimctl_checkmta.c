@@ -295,8 +295,11 @@ check_listeners(struct chk *c)
 		if (role == CONF_ROLE_GATE || (*t && (strncmp(t, "kimprov",
 		    7) == 0))) {
 			gates++;
-			if (*t)
+			if (*t) {
 				add_provider(c, t);
+				if (c->gate_default == NULL)
+					c->gate_default = strdup(t);
+			}
 			continue;	/* check_gate */
 		}
 		if (role == CONF_ROLE_FRONT && milter) {
@@ -550,6 +553,37 @@ check_routes(struct chk *c)
 	pc_words_free(w);
 }
 
+/*
+ * check_default_cert - the gate's default transport (unknown route values)
+ * must hold no account's client certificate: such mail would leave as that
+ * account (the fail-closed choice of kimctl(8), "The unknown route").
+ */
+static void
+check_default_cert(struct chk *c, const struct pc_svc *s, const char *what)
+{
+	const char *cert = pc_svc_value(c->pc, s, "smtp_tls_cert_file");
+	size_t i;
+
+	if (!*cert)
+		return;
+	for (i = 0; c->set && i < policy_set_count(c->set); i++) {
+		const struct policy *p = policy_set_get(c->set, i);
+
+		if (policy_provider_client_cert(p) != NULL &&
+		    strcmp(policy_provider_client_cert(p), cert) == 0) {
+			cm_say(c, "error", what, "the gate's default transport "
+			    "presents account %s's client certificate %s: mail "
+			    "with an unknown route would leave as that account:"
+			    " -o smtp_tls_cert_file= -o smtp_tls_key_file=",
+			    policy_kim_account(p), cert);
+			return;
+		}
+	}
+	cm_say(c, "warning", what, "the gate's default transport presents the "
+	    "client certificate %s (from main.cf?): -o smtp_tls_cert_file= -o "
+	    "smtp_tls_key_file=", cert);
+}
+
 /* check_providers - every provider transport, and no other way to them */
 static void
 check_providers(struct chk *c)
@@ -581,6 +615,8 @@ check_providers(struct chk *c)
 			cm_say(c, "warning", what, "no implicit TLS: -o "
 			    "smtp_tls_wrappermode=yes -o "
 			    "smtp_tls_security_level=encrypt");
+		if (c->gate_default && strcmp(s->name, c->gate_default) == 0)
+			check_default_cert(c, s, what);
 	}
 	/* any other way to a provider transport: main.cf and other -o */
 	for (i = 0; i < c->pc->nexplicit; i++)
@@ -697,6 +733,7 @@ out:
 		free(c.providers[i]);
 	free(c.providers);
 	free(c.gate_cleanup);
+	free(c.gate_default);
 	policy_set_unref(set);
 	pc_free(&pc);
 	buf_free(&err);

@@ -23,6 +23,7 @@ struct chk {
 	int errors, warnings, resolver;	/* resolver: trivial-rewrite asked */
 	int json, first;
 	char *gate_cleanup;		/* cleanup_service_name of the gate */
+	char *gate_default;		/* the transport of its content_filter */
 	char **providers;		/* provider transport names */
 	size_t nproviders;
 };

@@ -11,7 +11,7 @@
 #   (trivial-rewrite's private/rewrite socket, as root).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-kim_init 36
+kim_init 40
 kim_start_all || exit 1
 pf=$(pf_dir pf)
 etc=$pf/etc
@@ -214,6 +214,16 @@ variant "gate inherits reject_sender_login_mismatch" \
     "smtpd_sender_restrictions inherits a sender login check" \
     sh -c "postconf -c '$etc' -e smtpd_sender_restrictions=reject_sender_login_mismatch &&
 	postconf -c '$etc' -PX '$G/inet/smtpd_sender_restrictions'"
+variant "gate without its own cleanup service" "no cleanup service of its own" \
+    pc -PX "$G/inet/cleanup_service_name"
+variant "gate without the provider content_filter" "no content_filter to a provider transport" \
+    pc -PX "$G/inet/content_filter"
+variant "gate inherits SASL from main.cf" "SASL inherited from main.cf" \
+    sh -c "postconf -c '$etc' -e smtpd_sasl_auth_enable=yes &&
+	postconf -c '$etc' -PX '$G/inet/smtpd_sasl_auth_enable'"
+variant "the gate's default transport holds an account's certificate" \
+    "presents account herz's client certificate $KIM_T/herz.crt" \
+    pc -P "kimprovider/unix/smtp_tls_cert_file=$KIM_T/herz.crt"
 variant "milter_header_checks set in main.cf" "milter_header_checks is set in main.cf" \
     pc -e "milter_header_checks=regexp:$etc/kim_route_checks"
 variant "provider transport with smtp_fallback_relay" \
