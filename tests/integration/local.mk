@@ -17,3 +17,6 @@ INTEGRATION_TESTS = \
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+
+# the Postfix side of the KIM route (issue 7): kimctl mta-config, check-mta
+INTEGRATION_TESTS += tests/integration/t_mta.sh
