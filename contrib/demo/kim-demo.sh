@@ -69,6 +69,9 @@ for prog in milter/kim-milter tools/kimctl tests/provider/kim-provider \
 done
 
 # ---- the harnesses: directory (harness.sh), pcscd, Postfix (lib.sh) --------
+DEMO_START=$(date +%s)
+say "Starting a private KIM world on 127.0.0.1"
+echo "  making the test PKI: the certificates of the test hospital and practices..."
 . "$top_srcdir/tests/dir/harness.sh"
 set +u
 . "$top_srcdir/tests/pcsc/pcscd_harness.sh"
@@ -161,7 +164,7 @@ demo_stop()
 trap 'rc=$?; demo_stop; cleanup; (exit $rc); kim_teardown' EXIT
 
 # ---- start ----------------------------------------------------------------
-say "Starting a private KIM world on 127.0.0.1 (a few seconds)"
+echo "  starting the services..."
 start_slapd >/dev/null || die "slapd did not start"
 start_redis >/dev/null || die "redis-server did not start"
 write_conf
@@ -455,7 +458,7 @@ else
 fi
 echo
 if [ "$result" = 0 ]; then
-	echo "kim-demo: OK"
+	echo "kim-demo: OK ($(($(date +%s) - DEMO_START)) s)"
 else
 	echo "kim-demo: FAILED (logs follow)"
 	KIM_FAILED=1
