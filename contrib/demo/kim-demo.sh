@@ -313,8 +313,8 @@ if kim_wait 60 prov_has 1; then
 	p=$(prov_files | head -1)
 	n=$(basename "$p" .eml)
 	echo "  the KIM provider accepted it (its message $n). The provider saw:"
-	sed -n 's/^auth /  AUTH user      /p; s/^from /  MAIL FROM      /p;
-	    s/^rcpt /  RCPT TO        /p; s/^cert /  TLS client cert /p' \
+	sed -n 's/^auth /  AUTH user    /p; s/^from /  MAIL FROM    /p;
+	    s/^rcpt /  RCPT TO      /p; s/^cert /  client cert  /p' \
 	    "$PROV_T/prov/spool/$n.env" | show "  "
 	tr -d '\r' <"$p" >"$KIM_T/outer"
 	echo "  its outer headers (all that the provider and the network see):"
@@ -392,6 +392,7 @@ if kim_wait 60 prov_has 2 && wait_for_sink inet 2 30; then
 	pf_lines "$q: to=" | show
 	echo "  the gate queued the KIM part as $g, signed and encrypted, and sent it on:"
 	pf_lines "${g:-none}: to=" | show
+	echo "  (relay ports: $SINK_PORT_inet the internet, $PF_GATE_PORT the gate, $PROV_PORT the KIM provider)"
 	p=$(prov_files | sed -n 2p)
 	i=$(sink_files inet | xargs grep -l 'demo-3@klinik.example' | head -1)
 	echo "  the internet copy, compared with what was sent:"
