@@ -35,7 +35,7 @@ if [ -t 1 ]; then
 	C_B=$(printf "\033[1m") C_G=$(printf "\033[32m") C_R=$(printf "\033[31m")
 	C_D=$(printf "\033[2m") C_N=$(printf '\033[0m')
 else
-	C_B= C_G= C_R= C_D= C_N=
+	C_B='' C_G='' C_R='' C_D='' C_N=''
 fi
 
 # say TEXT - a section title
@@ -300,7 +300,7 @@ if wait_for_sink inet 1 30; then
 else
 	echo "  it did NOT arrive within 30 s"
 fi
-mark $ok1 "internet mail arrived unchanged, byte for byte"
+mark "$ok1" "internet mail arrived unchanged, byte for byte"
 
 # ---- 2. KIM mail ----------------------------------------------------------
 say "2. KIM mail: $SENDER -> $PRAXIS"
@@ -374,9 +374,9 @@ else
 	echo "  it did NOT reach the provider within 60 s; Postfix's queue:"
 	queue_list pf | show
 fi
-mark $ok2 "KIM mail reached the provider encrypted: Subject KOM-LE-Nachricht, From the department's KIM address"
-mark $dec2 "decrypted with the recipient's key: X-KIM-DecryptionResult 00, the signature checked"
-mark $ossl2 "openssl decrypts it and verifies the SMC-B's signature"
+mark "$ok2" "KIM mail reached the provider encrypted: Subject KOM-LE-Nachricht, From the department's KIM address"
+mark "$dec2" "decrypted with the recipient's key: X-KIM-DecryptionResult 00, the signature checked"
+mark "$ossl2" "openssl decrypts it and verifies the SMC-B's signature"
 
 # ---- 3. mixed mail ----------------------------------------------------------
 say "3. One mail to both: $PRAXIS2 and $LABOR"
@@ -411,7 +411,7 @@ else
 	echo "  it did NOT arrive at both within 60 s; Postfix's queue:"
 	queue_list pf | show
 fi
-mark $ok3 "the mixed mail was split: the internet part unchanged, the KIM part encrypted"
+mark "$ok3" "the mixed mail was split: the internet part unchanged, the KIM part encrypted"
 
 # ---- 4. the milter's log ----------------------------------------------------
 say "4. kim-milter's log: one line per message and listener"
@@ -420,7 +420,7 @@ grep -E 'decision=' "$KIM_T/milter/log" | sed -E 's/^[^ ]+ kim-milter\[[0-9]+\]:
 n=$(grep -c 'role=gate .*decision=kim ' "$KIM_T/milter/log")
 echo "  role=front: the front listener (routing only); role=gate: the gate signed and encrypted."
 [ "$n" -eq 2 ] && ok4=yes || ok4=no
-mark $ok4 "the gate logged decision=kim for both KIM mails ($n)"
+mark "$ok4" "the gate logged decision=kim for both KIM mails ($n)"
 
 # ---- 5. an unknown KIM address; the directory ---------------------------------
 say "5. A KIM address the directory does not know: unbekannt@$D"
@@ -430,7 +430,7 @@ reply=$(swaks --server 127.0.0.1 --port "$PF_FRONT_PORT" --helo demo.example \
 echo "  the front answered RCPT TO at once (the sender's program sees it):"
 echo "$reply" | show
 case $reply in 550\ 5.1.1*) ok5=yes ;; *) ok5=no ;; esac
-mark $ok5 "an address unknown to the KIM directory is refused at RCPT TO with 550 5.1.1"
+mark "$ok5" "an address unknown to the KIM directory is refused at RCPT TO with 550 5.1.1"
 echo "  and what the directory says about $PRAXIS (kimctl lookup, shortened):"
 kimctl lookup "$PRAXIS" 2>&1 | grep -E '^ *(address|status|source|telematikID|displayName|key|verdict):' |
     awk -F: '!seen[$1]++' | show

@@ -41,11 +41,6 @@ ok()
 		failed=$((failed + 1))
 	fi
 }
-# has ERE - the demo's output has a line matching ERE
-has()
-{
-	grep -qE -e "$1" "$W/out"
-}
 # section N - the lines of section N ("== N. " up to the next "== ")
 section()
 {
