@@ -15,6 +15,9 @@ INTEGRATION_TESTS = \
 	tests/integration/t_gate_provider.sh \
 	tests/integration/t_daemon.sh
 
+# the README's demo (contrib/demo/kim-demo.sh) as a smoke test (issue 7)
+INTEGRATION_TESTS += tests/integration/t_demo.sh
+
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 
