@@ -30,6 +30,7 @@ struct dir_cache {
 	struct buf password;
 	struct buf key;		/* CacheKeyFile */
 	unsigned timeout;	/* seconds */
+	struct dir_certcache *certs;	/* parsed certificates of entries */
 
 	pthread_mutex_t lock;	/* idle, down_until, was_down */
 	redisContext *idle[DIR_CACHE_MAX_IDLE];
@@ -133,6 +134,10 @@ dir_cache_open(const struct conf *c, struct buf *why)
 	dc->timeout = c->redis_timeout;
 	if (parse_uri(dc, c->redis_uri, why) < 0)
 		goto fail;
+	if ((dc->certs = dir_certcache_new()) == NULL) {
+		(void)buf_puts(why, "out of memory");
+		goto fail;
+	}
 	if (c->cache_key_file == NULL) {
 		(void)buf_puts(why, "RedisURI needs CacheKeyFile (the MAC key "
 		    "shared by every relay)");
@@ -171,6 +176,7 @@ dir_cache_close(struct dir_cache *dc)
 	free(dc->user);
 	buf_wipe(&dc->password);
 	buf_wipe(&dc->key);
+	dir_certcache_free(dc->certs);
 	pthread_mutex_destroy(&dc->lock);
 	free(dc);
 }
@@ -395,7 +401,7 @@ raw_once(struct dir_cache *dc, const char *address, struct buf *raw,
 		goto out;
 	}
 	d = dir_entry_decode(address, (unsigned char *)rep->str, rep->len,
-	    &dc->key, &r, why);
+	    &dc->key, dc->certs, &r, why);
 	if (d == -2) {
 		(void)buf_puts(why, "out of memory");
 		goto out;	/* DOWN: treated like an outage of the cache */

@@ -2,8 +2,10 @@
 ## and the validation of encryption certificates.
 lib_libkim_a_SOURCES += lib/dir/dir.c lib/dir/dir_known.c lib/dir/dir_cache.c \
 	lib/dir/dir_cert.c lib/dir/dir_entry.c lib/dir/dir_ldap.c \
-	lib/dir/dir_result.c lib/dir/dir_util.c
+	lib/dir/dir_result.c lib/dir/dir_util.c \
+	lib/dir/dir_certcache.c
 noinst_HEADERS += include/dir.h include/dir_cache.h include/dir_cert.h \
+	include/dir_certcache.h \
 	lib/dir/dir_int.h
 
 if HAVE_CHECK
