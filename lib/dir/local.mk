@@ -3,10 +3,10 @@
 lib_libkim_a_SOURCES += lib/dir/dir.c lib/dir/dir_known.c lib/dir/dir_cache.c \
 	lib/dir/dir_cert.c lib/dir/dir_entry.c lib/dir/dir_ldap.c \
 	lib/dir/dir_result.c lib/dir/dir_util.c \
-	lib/dir/dir_certcache.c
+	lib/dir/dir_certcache.c lib/dir/dir_cache_conn.c
 noinst_HEADERS += include/dir.h include/dir_cache.h include/dir_cert.h \
 	include/dir_certcache.h \
-	lib/dir/dir_int.h
+	lib/dir/dir_int.h lib/dir/dir_cache_int.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_dir_cert
@@ -24,4 +24,4 @@ TESTS += tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
 	tests/dir/t_dir_outage.sh tests/dir/t_dir_tls.sh
 EXTRA_DIST += tests/dir/harness.sh tests/dir/vzd.schema \
 	tests/dir/t_dir_lookup.sh tests/dir/t_dir_cache.sh \
-	tests/dir/t_dir_outage.sh
+	tests/dir/t_dir_outage.sh tests/dir/t_dir_tls.sh
