@@ -16,6 +16,15 @@ tests_unit_check_dir_cert_SOURCES = tests/unit/check_dir_cert.c
 tests_unit_check_dir_cert_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_dir_cert_LDADD = $(TEST_LIBS)
 
+# the cache entry text, its MAC, and the parsed-certificate cache
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_dir_entry
+TESTS += tests/unit/check_dir_entry
+endif
+tests_unit_check_dir_entry_SOURCES = tests/unit/check_dir_entry.c
+tests_unit_check_dir_entry_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/lib/dir
+tests_unit_check_dir_entry_LDADD = $(TEST_LIBS)
+
 # integration tests: real slapd and redis-server, started by the tests
 check_PROGRAMS += tests/dir/dir_probe
 tests_dir_dir_probe_SOURCES = tests/dir/dir_probe.c
