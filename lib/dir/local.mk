@@ -25,6 +25,15 @@ tests_unit_check_dir_entry_SOURCES = tests/unit/check_dir_entry.c
 tests_unit_check_dir_entry_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/lib/dir
 tests_unit_check_dir_entry_LDADD = $(TEST_LIBS)
 
+# the directory's keys in conf_dump
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_dir_conf
+TESTS += tests/unit/check_dir_conf
+endif
+tests_unit_check_dir_conf_SOURCES = tests/unit/check_dir_conf.c
+tests_unit_check_dir_conf_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_dir_conf_LDADD = $(TEST_LIBS)
+
 # integration tests: real slapd and redis-server, started by the tests
 check_PROGRAMS += tests/dir/dir_probe
 tests_dir_dir_probe_SOURCES = tests/dir/dir_probe.c
