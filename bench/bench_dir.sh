@@ -17,4 +17,8 @@ start_slapd || { echo "bench_dir.sh: slapd does not start" >&2; exit 1; }
 start_redis || { echo "bench_dir.sh: redis-server does not start" >&2; exit 1; }
 write_conf
 D=aerzte.kim.telematik-test
+# the same-run baseline: bare Redis round trips (bench_dir.c)
+BENCH_REDIS_PORT=$REDIS_PORT
+BENCH_REDIS_PASSWORD=$(cat "$T/redis.pw")
+export BENCH_REDIS_PORT BENCH_REDIS_PASSWORD
 ${BENCH_WRAP:-} "$top_builddir/bench/bench_dir" "$CONF" "praxis@$D" "praxis-rsa@$D" "$@"
