@@ -5,4 +5,7 @@ EXTRA_DIST += contrib/demo/run.sh
 ## integration tests generate their Postfix configuration from them).
 EXTRA_DIST += contrib/postfix/main.cf.kim contrib/postfix/master.cf.kim \
 	contrib/postfix/kim_header_checks
+# the tables of the per-account provider routes (issue 7)
+EXTRA_DIST += contrib/postfix/kim_route_checks contrib/postfix/kim_route_strip \
+	contrib/postfix/kim_sasl_passwd contrib/postfix/kim_virtual
 EXTRA_DIST += contrib/demo/kim-demo.sh

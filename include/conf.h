@@ -101,6 +101,13 @@ struct conf {
 	char *trust_anchors;		/* TrustAnchors or NULL */
 	char **local_kim_addresses;	/* LocalKimAddresses */
 	size_t n_local_kim_addresses;
+	/* --- outbound at the gate (milter/gate_*.c) --- */
+	unsigned gate_timeout;		/* GateTimeout, seconds */
+	int encrypt_to_all;		/* EncryptToAll */
+	char *ecies_oid;		/* EciesOID */
+	/* outbound KIM route (issue 7, tools/kimctl_mta.c): the relay of the
+	 * policies without their own ProviderRelay */
+	char *provider_relay;		/* ProviderRelay [host]:port or NULL */
 };
 
 /* conf_load - read and validate a file; NULL and diag lines on any error */

@@ -12,7 +12,9 @@
  *
  * Ownership: dir_lookup hands the caller a struct dir_result, freed with
  * dir_result_free; the X509 pointers inside belong to the result (take a
- * reference with X509_up_ref to keep one longer).
+ * reference with X509_up_ref to keep one longer). They are shared, read
+ * only, with other results and threads (the parsed-certificate cache,
+ * dir_certcache.h): never modify one.
  */
 #ifndef KIM_DIR_H
 #define KIM_DIR_H

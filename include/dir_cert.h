@@ -4,8 +4,11 @@
  *
  * The checks come in three stages so that the expensive ones run once:
  *  - dir_cert_check_static: policy, key usage, key type, Telematik-ID and
- *    the chain to TrustAnchors (signature included). Made when a directory
- *    answer is written to the cache; the verdict is stored under the MAC.
+ *    the chain to TrustAnchors (signature included, and the dates of
+ *    every CA certificate of the chain at that moment). Made when a
+ *    directory answer is written to the cache; the verdict is stored
+ *    under the MAC. A CA that expires while an entry is cached is noticed
+ *    when the entry is fetched again (CacheTTL, 12 h by default).
  *  - dir_cert_check_time: validity dates, on every read (clock given).
  *  - dir_cert_check_entry: all certificates of one address carry one
  *    Telematik-ID (A_2178), on every read.
@@ -36,6 +39,7 @@ enum dir_cert_reason {
 	DIR_CERT_NOT_YET_VALID,		/* "not-yet-valid" */
 	DIR_CERT_EXPIRED,		/* "expired" */
 	DIR_CERT_MIXED_TELEMATIK_ID,	/* "mixed-telematik-id" */
+	DIR_CERT_CA_EXPIRED,		/* "ca-expired" */
 	DIR_CERT_NREASONS
 };
 
@@ -99,8 +103,9 @@ X509_STORE *dir_cert_anchors_load(const char *path, struct buf *why);
  * dir_cert_check_static - the checks made when an entry is written: ENC
  * policy, key usage (keyEncipherment for RSA, keyAgreement for EC), key
  * type (RSA >= 2048 or brainpoolP256r1), Telematik-ID present, chain and
- * signature against anchors (skipped when anchors is NULL; dates are
- * checked by dir_cert_check_time). Sets static_reason and reason.
+ * signature against anchors (skipped when anchors is NULL), the dates of
+ * the chain's CA certificates now (the certificate's own dates are
+ * dir_cert_check_time's). Sets static_reason and reason.
  */
 void dir_cert_check_static(struct dir_cert *c, X509_STORE *anchors);
 

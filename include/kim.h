@@ -181,6 +181,37 @@ int kim_verify_signed(const struct kim_decode_args *args,
     const unsigned char *der, size_t len, struct kim_decode_result *r)
     __attribute__((warn_unused_result));
 
+/* one RecipientInfo of a KIM message and the address recipient-emails
+ * gives it (for the gate's "already a KIM message" rule) */
+struct kim_envelope_ri {
+	char *address;		/* lower case; NULL when no entry names it */
+	int ktri;		/* 1: KeyTransRecipientInfo by issuer+serial */
+	X509_NAME *issuer;	/* owned; NULL unless ktri */
+	ASN1_INTEGER *serial;	/* owned; NULL unless ktri */
+};
+
+struct kim_envelope {
+	struct kim_envelope_ri *ri;
+	size_t nri;
+	size_t nremails;	/* entries of recipient-emails */
+	size_t stray;		/* entries that name no RecipientInfo */
+};
+
+/*
+ * kim_inspect - read what an outer KIM message says about its recipients,
+ * without any key: KIM_OK with env filled when it is an
+ * authenticated-enveloped-data KIM message whose DER parses,
+ * KIM_E_NOTKIM when it does not even claim to be one (no X-KOM-LE-Version
+ * and no pkcs7-mime body), KIM_E_INPUT when it claims to be one but is
+ * not (why says how), KIM_E_NOMEM. env is freed with kim_envelope_free.
+ */
+int kim_inspect(const unsigned char *msg, size_t len, struct kim_envelope *env,
+    struct buf *why) __attribute__((warn_unused_result));
+/* kim_envelope_free - accepts an envelope kim_inspect did not fill */
+void kim_envelope_free(struct kim_envelope *env);
+/* kim_envelope_names - does the RecipientInfo name this certificate? */
+int kim_envelope_names(const struct kim_envelope_ri *ri, X509 *cert);
+
 /* kim_err_str - a short text for a kim_err */
 const char *kim_err_str(int err);
 

@@ -94,6 +94,7 @@ enum policy_why_kind {
 	POLICY_WHY_NULL_SENDER,	/* <>: default policy */
 	POLICY_WHY_NO_MATCH,	/* no pattern covers it: default policy */
 	POLICY_WHY_BAD_ADDRESS,	/* not an address: default policy */
+	POLICY_WHY_KIM_ADDRESS,	/* no pattern, but a policy's KimAddress */
 };
 
 /* why policy_match chose a policy; strings borrowed from the set */
@@ -107,7 +108,9 @@ struct policy_why {
 /*
  * policy_match - the policy of an envelope sender (with or without <>,
  * any case). Never NULL: uncovered, null and unparsable senders get the
- * default policy. why may be NULL.
+ * default policy; a sender no pattern covers that is the KimAddress of a
+ * policy allowed to send KIM gets that policy (our own KIM mail coming
+ * back through the gate after "postsuper -r"). why may be NULL.
  */
 const struct policy *policy_match(const struct policy_set *set,
     const char *sender);
@@ -128,6 +131,27 @@ int policy_is_builtin(const struct policy *p);
 int policy_kim_allowed(const struct policy *p);	/* KimSending */
 const char *policy_kim_address(const struct policy *p);	/* or NULL */
 const char *policy_card_pool(const struct policy *p);	/* or NULL */
+/*
+ * The provider route of a department (issue 7): the gate adds
+ * `X-Kimgate-Route: <account>`, Postfix's milter_header_checks on the gate's
+ * cleanup turns it into `FILTER kimprov-<account>:<relay>`.
+ */
+#define POLICY_ACCOUNT_MAX 48
+/* KimAccount, default the lower-cased file stem; never NULL for a policy
+ * that may send KIM, NULL for the built-in default */
+const char *policy_kim_account(const struct policy *p);
+/* ProviderRelay `[host]:port`, or NULL: use kim-milter.conf's ProviderRelay */
+const char *policy_provider_relay(const struct policy *p);
+const char *policy_provider_client_cert(const struct policy *p); /* or NULL */
+const char *policy_provider_client_key(const struct policy *p);	/* or NULL */
+/* ProviderLogin (the SASL user), default the KimAddress; NULL without one */
+const char *policy_provider_login(const struct policy *p);
+/* ProviderPasswordFile (SASL password on the first line), or NULL */
+const char *policy_provider_password_file(const struct policy *p);
+/* policy_account_valid - [a-z0-9-]+ of 1..POLICY_ACCOUNT_MAX characters */
+int policy_account_valid(const char *account);
+/* policy_relay_valid - `[host]:port` with a port of 1..65535 */
+int policy_relay_valid(const char *relay);
 /* the Dienstkennung written when the message has none */
 const char *policy_dienstkennung(const struct policy *p);
 /* every allowed Dienstkennung, the default first */
@@ -237,8 +261,10 @@ struct policy_dir_check {
 
 /*
  * policy_lint - checks beyond the load: one KIM address used with two
- * card pools, a default policy that lets bounces send KIM, and, with a
- * directory check, KIM addresses the directory does not know (without
+ * card pools, a default policy that lets bounces send KIM, one provider
+ * account with two KIM addresses or one address with two accounts, the
+ * provider's client certificate, key and password files (both or neither,
+ * readable, secrets not readable by everyone), and, with a directory check, KIM addresses the directory does not know (without
  * one, dc NULL or dc->known NULL, a note says the check was skipped and
  * why). Problems go to diag as "file:line: text", remarks to notes.
  * Returns the number of problems.

@@ -4,7 +4,8 @@ noinst_LIBRARIES += milter/libkimmilter.a
 milter_libkimmilter_a_SOURCES = milter/milter.h \
 	milter/milter_cb.c milter/milter_io.c milter/milter_session.c \
 	milter/milter_state.c milter/milter_ctl.c milter/milter_runtime.c \
-	milter/pipe_rcpt.c \
+	milter/pipe_rcpt.c milter/mail.h milter/mail.c milter/mail_edit.c \
+	milter/gate_send.c milter/gate_kim.c \
 	milter/pipe_front.c milter/pipe_gate.c milter/pipe_inbound.c
 milter_libkimmilter_a_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 MILTER_ALL_LIBS = milter/libkimmilter.a $(KIM_LIBS) $(MILTER_LIBS)

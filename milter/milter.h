@@ -22,9 +22,11 @@
 #include <time.h>
 
 #include "conf.h"
+#include "mail.h"
 
 struct card_pools;
 struct dir;
+struct dir_result;
 struct policy_set;
 struct policy;
 
@@ -42,6 +44,13 @@ struct mio_ops {
 	int (*setreply)(void *h, const char *rcode, const char *xcode,
 	    const char *text);
 	int (*progress)(void *h);
+	/* message edits, end of message only (smfi_chgfrom ...) */
+	int (*chgfrom)(void *h, const char *from);
+	int (*addheader)(void *h, const char *name, const char *value);
+	/* value NULL deletes the index-th (1-based) header of that name */
+	int (*chgheader)(void *h, const char *name, int index,
+	    const char *value);
+	int (*replacebody)(void *h, const unsigned char *p, size_t len);
 };
 
 struct mio {
@@ -54,6 +63,16 @@ const char *mio_getsymval(struct mio *io, const char *name);
 /* mio_setreply - the SMTP reply for a following tempfail or reject */
 int mio_setreply(struct mio *io, const char *rcode, const char *xcode,
     const char *text);
+/* mio_progress - keep the MTA waiting (end of message, before any edit) */
+int mio_progress(struct mio *io);
+/* mio_chgfrom - new envelope sender, e.g. "<a@b>" */
+int mio_chgfrom(struct mio *io, const char *from);
+/* mio_addheader - append a header; value as sent (leading space kept) */
+int mio_addheader(struct mio *io, const char *name, const char *value);
+/* mio_delheader - delete the index-th (1-based) header called name */
+int mio_delheader(struct mio *io, const char *name, int index);
+/* mio_replacebody - the new body, all of it in one call */
+int mio_replacebody(struct mio *io, const unsigned char *p, size_t len);
 /* mio_smfi - the wrapper over a real SMFICTX (milter_io.c) */
 void mio_smfi(struct mio *io, void *smfictx);
 
@@ -83,6 +102,12 @@ void runtime_unref(struct runtime *rt);
 #define SESSION_ADDR_MAX 320
 #define SESSION_DK_MAX 128
 
+/* a recipient of the transaction the gate accepted, with its entry */
+struct txn_rcpt {
+	char *addr;			/* normalised */
+	struct dir_result *res;		/* the directory's answer at RCPT */
+};
+
 /* per SMTP session (SMFICTX private data) */
 struct session {
 	struct runtime *rt;	/* the transaction's runtime (ref) */
@@ -99,7 +124,16 @@ struct session {
 	int nr_conn;		/* negotiated: no reply at connect */
 	struct timespec t0;	/* start of the transaction */
 	unsigned long nrcpt;
+	/* gate and inbound: the message and the accepted recipients */
+	struct mail mail;
+	struct txn_rcpt *rcpts;
+	size_t nrcpts, rcpts_cap;
+	char out_id[96];	/* Message-ID of the result, for the log */
 };
+
+/* session_add_rcpt - keep an accepted recipient (takes res); -1 ENOMEM */
+int session_add_rcpt(struct session *s, const char *addr,
+    struct dir_result *res);
 
 /* session_begin - start a transaction: take the current conf, count it */
 void session_begin(struct session *s);
@@ -160,12 +194,38 @@ enum verdict gate_envfrom(struct session *s, struct mio *io, const char *from,
 enum verdict gate_envrcpt(struct session *s, struct mio *io, const char *rcpt);
 enum verdict gate_header(struct session *s, struct mio *io, const char *name,
     const char *value);
-enum verdict gate_body(struct session *s, struct mio *io, size_t len);
+enum verdict gate_body(struct session *s, struct mio *io,
+    const unsigned char *p, size_t len);
 enum verdict gate_eom(struct session *s, struct mio *io);
+/*
+ * gate_send (gate_send.c) - the message passed the policy: look up the
+ * sender's own KIM address, sign with the policy's card pool, encrypt,
+ * and make the MTA's message the KIM message (envelope sender, headers,
+ * body, route header). Ends the transaction (logs its line).
+ */
+enum verdict gate_send(struct session *s, struct mio *io,
+    const struct policy *p, const char *dienstkennung);
+/*
+ * gate_already_kim (gate_kim.c) - a message that already is a KIM
+ * message: passed with the route header when it meets the rule of
+ * architecture.md, else refused. *handled is 0 when the message is
+ * plaintext (forged KIM headers included) and gate_send must transform
+ * it; otherwise the transaction has ended with the verdict returned.
+ */
+enum verdict gate_already_kim(struct session *s, struct mio *io,
+    const struct policy *p, const char *kim, const char *account,
+    int *handled);
 
 /* --- pipe_rcpt.c: the recipient check shared by front and gate --- */
+/*
+ * rcpt_check - look a KIM recipient up and answer with the policy's
+ * action; CONTINUE when usable. Own KIM addresses are not looked up
+ * unless flags has RCPT_OWN_TOO. With keep, a usable recipient's entry is
+ * handed to the caller (*keep, to free), else freed.
+ */
+#define RCPT_OWN_TOO 0x01
 enum verdict rcpt_check(struct session *s, struct mio *io, const char *rcpt,
-    const struct policy *p);
+    const struct policy *p, int flags, struct dir_result **keep);
 
 enum verdict inbound_envfrom(struct session *s, struct mio *io,
     const char *from);

@@ -71,7 +71,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
 	    SMFIF_CHGFROM);
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NR_CONN | SMFIP_NOUNKNOWN);
+	/*
+	 * HDR_LEADSPC: header values keep their leading space, or the inner
+	 * message the gate signs would differ from what the client sent.
+	 */
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NR_CONN | SMFIP_NOUNKNOWN |
+	    SMFIP_HDR_LEADSPC);
 	*pf2 = *pf3 = 0;
 	/* the session starts here; cb_connect fills it */
 	s = calloc(1, sizeof(*s));
@@ -200,7 +205,7 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		struct mio io;
 
 		mio_smfi(&io, ctx);
-		return cb_end(s, gate_body(s, &io, len));
+		return cb_end(s, gate_body(s, &io, chunk, len));
 	}
 	return SMFIS_CONTINUE;
 }

@@ -5,8 +5,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dir.h"
 #include "milter.h"
 #include "msg.h"
 #include "policy.h"
@@ -28,6 +30,9 @@ session_begin(struct session *s)
 	s->in_txn = 1;
 	s->nrcpt = 0;
 	s->queue_id[0] = 0;
+	s->out_id[0] = 0;
+	mail_clear(&s->mail);
+	s->mail.limit = 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	state_active(1);
 	state_count(s->role, ST_TRANSACTIONS);
@@ -45,7 +50,7 @@ session_end(struct session *s, const char *decision, const char *reason)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - s->t0.tv_sec) +
 	    (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9;
-	if (strcmp(decision, "accept") == 0)
+	if (strcmp(decision, "accept") == 0 || strcmp(decision, "kim") == 0)
 		state_count(s->role, ST_ACCEPT);
 	else if (strcmp(decision, "tempfail") == 0)
 		state_count(s->role, ST_TEMPFAIL);
@@ -57,11 +62,47 @@ session_end(struct session *s, const char *decision, const char *reason)
 	    s->client[0] ? s->client : "-", s->nrcpt, decision,
 	    reason ? " reason=\"" : "", reason ? reason : "",
 	    reason ? "\"" : "", secs);
+	mail_clear(&s->mail);
+	while (s->nrcpts > 0) {
+		s->nrcpts--;
+		free(s->rcpts[s->nrcpts].addr);
+		dir_result_free(s->rcpts[s->nrcpts].res);
+	}
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->rcpts_cap = 0;
 	runtime_unref(s->rt);
 	s->rt = NULL;
 	s->conf = NULL;
 	s->in_txn = 0;
 	state_active(-1);
+}
+
+/* session_add_rcpt - keep an accepted recipient (takes res) */
+int
+session_add_rcpt(struct session *s, const char *addr, struct dir_result *res)
+{
+	struct txn_rcpt *nv;
+	char *a;
+
+	if (s->nrcpts == s->rcpts_cap) {
+		size_t cap = s->rcpts_cap ? s->rcpts_cap * 2 : 8;
+
+		nv = realloc(s->rcpts, cap * sizeof(*nv));
+		if (nv == NULL)
+			goto nomem;
+		s->rcpts = nv;
+		s->rcpts_cap = cap;
+	}
+	if ((a = strdup(addr)) == NULL)
+		goto nomem;
+	s->rcpts[s->nrcpts].addr = a;
+	s->rcpts[s->nrcpts].res = res;
+	s->nrcpts++;
+	return 0;
+nomem:
+	dir_result_free(res);
+	return -1;
 }
 
 /* session_envfrom - drain check, then the role's MAIL FROM step */

@@ -37,7 +37,7 @@ front_envrcpt(struct session *s, struct mio *io, const char *rcpt)
 	policy_front_rcpt(p, s->sender, rcpt, &d);
 	if (d.verdict != POLICY_PASS)
 		return session_reply(s, io, &d);
-	return rcpt_check(s, io, rcpt, p);
+	return rcpt_check(s, io, rcpt, p, 0, NULL);
 }
 
 /* front_data - step out: the rest of the message is not ours */

@@ -2,12 +2,14 @@
  * pipe_gate.c - the gate role: the only way to the KIM provider.
  *
  * MAIL FROM: a SIZE= above the policy's maximum is refused at once.
- * RCPT TO: each KIM recipient is checked against the directory.
- * End of message: the policy of the envelope sender (the gate sees it after
- * the canonical maps) decides: KIM allowed, size of the client mail,
- * X-KIM-Dienstkennung. Signing and encryption are not built yet, so a
- * message that passes every check is tempfailed: it stays in Postfix's
- * queue, nothing reaches the provider, nothing is lost (rule 1).
+ * RCPT TO: each recipient is looked up in the directory and answered with
+ * the policy's action; the entries of the accepted ones are kept for the
+ * end of message. Only KIM recipients belong here.
+ * Headers and body: kept (the client mail is signed as it was sent), the
+ * size counted, X-KIM-Dienstkennung read.
+ * End of message: the policy's checks, then gate_send (gate_send.c) signs,
+ * encrypts and replaces the message, or refuses it. Reject or tempfail
+ * only: plaintext never passes (rule 1).
  */
 #include "config.h"
 
@@ -17,13 +19,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dir.h"
 #include "milter.h"
 #include "msg.h"
 #include "policy.h"
-
-#define GATE_NOT_READY \
-	"KIM path not configured yet: kim-milter cannot sign and encrypt " \
-	"in this release; the mail stays queued"
 
 /* esmtp_size - the SIZE= argument of MAIL FROM, or 0 */
 static unsigned long long
@@ -45,6 +44,7 @@ gate_envfrom(struct session *s, struct mio *io, const char *from,
 	struct policy_decision d;
 	char why[200];
 
+	(void)from;
 	if (size > policy_max_size(p)) {
 		snprintf(why, sizeof(why), "message size %llu exceeds the "
 		    "KIM limit of %zu bytes of policy %s", size,
@@ -52,32 +52,59 @@ gate_envfrom(struct session *s, struct mio *io, const char *from,
 		policy_decide_failure(p, POLICY_FAIL_OVERSIZE, why, &d);
 		return session_reply(s, io, &d);
 	}
+	/* more than this is refused at the end: keep no more of it */
+	s->mail.limit = policy_max_size(p) + 1;
 	return V_CONTINUE;
 }
 
-/* gate_envrcpt - every KIM recipient must be usable */
+/*
+ * gate_envrcpt - every recipient must be a usable KIM address. Our own
+ * KIM addresses are looked up too: at the gate they are recipients like
+ * any other (mail to ourselves over KIM). A recipient outside KimDomains
+ * has no business here (transport_maps sent it): tempfail, so it stays
+ * queued while the admin fixes the routing.
+ */
 enum verdict
 gate_envrcpt(struct session *s, struct mio *io, const char *rcpt)
 {
-	if (policy_rcpt_kind(s->rt->policies, s->conf, rcpt) !=
-	    POLICY_RCPT_KIM)
-		return V_CONTINUE;
-	return rcpt_check(s, io, rcpt, policy_match(s->rt->policies,
-	    s->sender));
+	struct dir_result *res = NULL;
+	enum verdict v;
+
+	if (policy_rcpt_kind(s->rt->policies, s->conf, rcpt) ==
+	    POLICY_RCPT_NOT_KIM) {
+		mio_setreply(io, "451", "4.3.5", "kim-milter: not a KIM "
+		    "address; the gate carries KIM mail only (check "
+		    "transport_maps and KimDomains)");
+		msg_warn("%s: role=gate rcpt=%s: not in KimDomains; tempfail "
+		    "(check transport_maps)", s->queue_id[0] ? s->queue_id :
+		    "NOQUEUE", rcpt);
+		return V_TEMPFAIL;
+	}
+	v = rcpt_check(s, io, rcpt, policy_match(s->rt->policies, s->sender),
+	    RCPT_OWN_TOO, &res);
+	if (v != V_CONTINUE)
+		return v;
+	if (res == NULL || session_add_rcpt(s, res->address, res) < 0) {
+		mio_setreply(io, "451", "4.3.0",
+		    "kim-milter: out of memory; try again later");
+		return V_TEMPFAIL;
+	}
+	return V_CONTINUE;
 }
 
-/* gate_header - size and X-KIM-Dienstkennung of the client mail */
+/* gate_header - keep it; read X-KIM-Dienstkennung */
 enum verdict
 gate_header(struct session *s, struct mio *io, const char *name,
     const char *value)
 {
-	s->msg_size += strlen(name) + 2 + strlen(value) + 2;
+	(void)io;
+	mail_add_header(&s->mail, name, value);
 	if (strcasecmp(name, "X-KIM-Dienstkennung") == 0) {
 		const char *v = value;
 		size_t n;
 
 		if (s->dk_seen++)
-			return V_CONTINUE;	/* the first one counts */
+			return V_CONTINUE;	/* refused at the end */
 		while (*v == ' ' || *v == '\t')
 			v++;
 		n = strlen(v);
@@ -91,43 +118,62 @@ gate_header(struct session *s, struct mio *io, const char *name,
 	return V_CONTINUE;
 }
 
-/* gate_body - count the body */
+/* gate_body - keep it (up to the policy's maximum) */
 enum verdict
-gate_body(struct session *s, struct mio *io, size_t len)
+gate_body(struct session *s, struct mio *io, const unsigned char *p,
+    size_t len)
 {
-	s->msg_size += len;
+	(void)io;
+	mail_add_body(&s->mail, p, len);
 	return V_CONTINUE;
 }
 
-/* gate_eom - the policy's checks, then hold (no outbound path yet) */
+/* gate_refuse - answer a decision at the end of message and log it */
+static enum verdict
+gate_refuse(struct session *s, struct mio *io, const struct policy *p,
+    enum policy_failure f, const char *why)
+{
+	struct policy_decision d;
+	enum verdict v;
+
+	policy_decide_failure(p, f, why, &d);
+	v = session_reply(s, io, &d);
+	session_end(s, v == V_REJECT ? "reject" : "tempfail", why);
+	return v;
+}
+
+/* gate_eom - the policy's checks, then sign, encrypt and replace */
 enum verdict
 gate_eom(struct session *s, struct mio *io)
 {
 	const struct policy *p = policy_match(s->rt->policies, s->sender);
 	struct policy_decision d;
 	enum verdict v;
+	char why[200];
 
-	if (s->dk_seen > 1) {
-		policy_decide_failure(p, POLICY_FAIL_DENIED,
-		    "the message has more than one X-KIM-Dienstkennung header",
-		    &d);
-		v = session_reply(s, io, &d);
-		session_end(s, v == V_REJECT ? "reject" : "tempfail",
-		    "duplicate X-KIM-Dienstkennung");
-		return v;
-	}
-	policy_gate_eom(p, s->sender, s->msg_size,
+	s->msg_size = s->mail.size;
+	if (s->mail.nomem)
+		return gate_refuse(s, io, p, POLICY_FAIL_INTERNAL,
+		    "out of memory while receiving the message");
+	if (s->dk_seen > 1)
+		return gate_refuse(s, io, p, POLICY_FAIL_DENIED,
+		    "the message has more than one X-KIM-Dienstkennung header");
+	if (mail_count(&s->mail, "From") > 1)
+		return gate_refuse(s, io, p, POLICY_FAIL_DENIED,
+		    "the message has more than one From header");
+	policy_gate_eom(p, s->sender, s->mail.size,
 	    s->dk_seen ? s->dienstkennung : NULL, &d);
 	if (d.verdict != POLICY_PASS) {
 		v = session_reply(s, io, &d);
 		session_end(s, v == V_REJECT ? "reject" : "tempfail", d.reason);
 		return v;
 	}
-	msg_info("%s: policy=%s size=%zu dienstkennung=%s pool=%s",
-	    s->queue_id[0] ? s->queue_id : "NOQUEUE", policy_name(p),
-	    s->msg_size, d.dienstkennung ? d.dienstkennung : "-",
-	    policy_card_pool(p) ? policy_card_pool(p) : "-");
-	mio_setreply(io, "451", "4.3.0", GATE_NOT_READY);
-	session_end(s, "tempfail", "KIM path not configured yet");
-	return V_TEMPFAIL;
+	if (s->mail.overflow) {
+		/* policy_gate_eom saw the size; this is a second guard */
+		snprintf(why, sizeof(why), "message size %zu exceeds the KIM "
+		    "limit of %zu bytes of policy %s", s->mail.size,
+		    policy_max_size(p), policy_name(p));
+		return gate_refuse(s, io, p, POLICY_FAIL_OVERSIZE, why);
+	}
+	return gate_send(s, io, p, d.dienstkennung);
 }

@@ -14,7 +14,7 @@
 /* rcpt_check - look a KIM recipient up; CONTINUE when usable */
 enum verdict
 rcpt_check(struct session *s, struct mio *io, const char *rcpt,
-    const struct policy *p)
+    const struct policy *p, int flags, struct dir_result **keep)
 {
 	struct policy_decision d;
 	struct dir_result *res = NULL;
@@ -27,13 +27,15 @@ rcpt_check(struct session *s, struct mio *io, const char *rcpt,
 		    "not a valid KIM address", &d);
 		return session_reply(s, io, &d);
 	}
-	if (dir_is_local(s->rt->dir, addr))
+	if (keep)
+		*keep = NULL;
+	if (!(flags & RCPT_OWN_TOO) && dir_is_local(s->rt->dir, addr))
 		return V_CONTINUE;
-	if (s->conf->dir_uri == NULL) {
+	if (s->conf->dir_uri == NULL && s->role != CONF_ROLE_GATE) {
 		/*
-		 * No directory configured: nothing is checked at RCPT. Safe
-		 * only because the gate holds every KIM message until the
-		 * outbound path exists; kim-milter.conf(5) says so.
+		 * No directory configured: the front checks nothing at RCPT;
+		 * the gate, which cannot encrypt without the directory,
+		 * tempfails below (DIR_UNAVAILABLE). kim-milter.conf(5).
 		 */
 		msg_debug("%s: rcpt=%s: no DirectoryURI, not checked",
 		    s->queue_id[0] ? s->queue_id : "NOQUEUE", addr);
@@ -68,6 +70,10 @@ rcpt_check(struct session *s, struct mio *io, const char *rcpt,
 	    res && res->source == DIR_SOURCE_DIRECTORY ? " source=ldap" : "",
 	    "", v == V_CONTINUE ? "accept" : v == V_REJECT ? "reject" :
 	    "tempfail");
+	if (keep && v == V_CONTINUE) {
+		*keep = res;
+		res = NULL;
+	}
 	dir_result_free(res);
 	return v;
 }

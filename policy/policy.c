@@ -20,6 +20,12 @@ const char *const policy_key_names[PK_COUNT] = {
 	[PK_MAX_SIZE] = "MaxMessageSize",
 	[PK_DEFAULT] = "Default",
 	[PK_DESCRIPTION] = "Description",
+	[PK_KIM_ACCOUNT] = "KimAccount",
+	[PK_PROVIDER_RELAY] = "ProviderRelay",
+	[PK_PROVIDER_CLIENT_CERT] = "ProviderClientCert",
+	[PK_PROVIDER_CLIENT_KEY] = "ProviderClientKey",
+	[PK_PROVIDER_LOGIN] = "ProviderLogin",
+	[PK_PROVIDER_PASSWORD_FILE] = "ProviderPasswordFile",
 	[PK_ON_FIRST + POLICY_FAIL_NO_CERTIFICATE] = "On-NoCertificate",
 	[PK_ON_FIRST + POLICY_FAIL_DIRECTORY] = "On-DirectoryError",
 	[PK_ON_FIRST + POLICY_FAIL_CARD] = "On-CardError",
@@ -69,6 +75,12 @@ policy_free(struct policy *p)
 	free(p->description);
 	free(p->kim_address);
 	free(p->card_pool);
+	free(p->kim_account);
+	free(p->provider_relay);
+	free(p->provider_cert);
+	free(p->provider_key);
+	free(p->provider_login);
+	free(p->provider_password_file);
 	for (i = 0; i < p->ndk; i++)
 		free(p->dk[i]);
 	free(p->dk);
@@ -214,6 +226,90 @@ const char *
 policy_card_pool(const struct policy *p)
 {
 	return p->card_pool;
+}
+
+/* policy_kim_account - the provider account; NULL for the built-in */
+const char *
+policy_kim_account(const struct policy *p)
+{
+	return p->builtin ? NULL : p->kim_account;
+}
+
+/* policy_provider_relay - ProviderRelay, or NULL (callers use the conf's) */
+const char *
+policy_provider_relay(const struct policy *p)
+{
+	return p->provider_relay;
+}
+
+/* policy_provider_client_cert - ProviderClientCert, or NULL */
+const char *
+policy_provider_client_cert(const struct policy *p)
+{
+	return p->provider_cert;
+}
+
+/* policy_provider_client_key - ProviderClientKey, or NULL */
+const char *
+policy_provider_client_key(const struct policy *p)
+{
+	return p->provider_key;
+}
+
+/* policy_provider_login - ProviderLogin, else the KimAddress, or NULL */
+const char *
+policy_provider_login(const struct policy *p)
+{
+	return p->provider_login ? p->provider_login : p->kim_address;
+}
+
+/* policy_provider_password_file - ProviderPasswordFile, or NULL */
+const char *
+policy_provider_password_file(const struct policy *p)
+{
+	return p->provider_password_file;
+}
+
+/* policy_account_valid - [a-z0-9-]+, 1 to POLICY_ACCOUNT_MAX characters */
+int
+policy_account_valid(const char *a)
+{
+	size_t n = 0;
+
+	if (a == NULL)
+		return 0;
+	for (; a[n]; n++)
+		if (!((a[n] >= 'a' && a[n] <= 'z') ||
+		    (a[n] >= '0' && a[n] <= '9') || a[n] == '-'))
+			return 0;
+	return n >= 1 && n <= POLICY_ACCOUNT_MAX;
+}
+
+/*
+ * policy_relay_valid - `[host]:port`: the brackets keep Postfix from an MX
+ * lookup (the provider's relay is one host); host is a name, an IPv4
+ * address or `ipv6:` and an IPv6 address; port 1..65535.
+ */
+int
+policy_relay_valid(const char *r)
+{
+	const char *close, *h;
+	unsigned long port = 0;
+
+	if (r == NULL || r[0] != '[' || (close = strchr(r, ']')) == NULL ||
+	    close == r + 1 || close[1] != ':' || close[2] == 0)
+		return 0;
+	for (h = r + 1; h < close; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		    (*h >= '0' && *h <= '9') || *h == '-' || *h == '.' ||
+		    *h == ':' || *h == '_'))
+			return 0;
+	for (h = close + 2; *h; h++) {
+		if (*h < '0' || *h > '9' || h - (close + 2) > 5)
+			return 0;
+		port = port * 10 + (unsigned long)(*h - '0');
+	}
+	return port >= 1 && port <= 65535;
 }
 
 /* policy_dienstkennung - the Dienstkennung for messages without one */

@@ -23,6 +23,12 @@ enum policy_key {
 	PK_MAX_SIZE,
 	PK_DEFAULT,
 	PK_DESCRIPTION,
+	PK_KIM_ACCOUNT,		/* the provider route (X-Kimgate-Route) */
+	PK_PROVIDER_RELAY,
+	PK_PROVIDER_CLIENT_CERT,
+	PK_PROVIDER_CLIENT_KEY,
+	PK_PROVIDER_LOGIN,
+	PK_PROVIDER_PASSWORD_FILE,
 	PK_ON_FIRST,		/* then one per enum policy_failure */
 	PK_COUNT = PK_ON_FIRST + POLICY_FAIL_COUNT
 };
@@ -48,6 +54,13 @@ struct policy {
 	enum policy_action on[POLICY_FAIL_COUNT];
 	int lines[PK_COUNT];	/* first line each key was seen on */
 	int npatterns;		/* Sender patterns of this policy */
+	/* the provider route of the department's KIM account */
+	char *kim_account;	/* KimAccount, or the valid lower-cased stem */
+	char *provider_relay;	/* ProviderRelay [host]:port, or NULL */
+	char *provider_cert;	/* ProviderClientCert, or NULL */
+	char *provider_key;	/* ProviderClientKey, or NULL */
+	char *provider_login;	/* ProviderLogin, or NULL (KimAddress) */
+	char *provider_password_file;	/* ProviderPasswordFile, or NULL */
 };
 
 struct policy_pattern {

@@ -5,10 +5,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy_int.h"
 
+static int lint_accounts(const struct policy_set *set, struct buf *diag);
+static int lint_provider(const struct policy_set *set,
+    const struct conf *conf, struct buf *diag, struct buf *notes);
 static int lint_cards(const struct policy_set *set,
     const struct policy_dir_check *dc, struct buf *diag, struct buf *notes);
 
@@ -107,6 +113,8 @@ policy_lint(const struct policy_set *set, const struct conf *conf,
 		    "send as %s\n", def->file, def->lines[PK_DEFAULT],
 		    def->kim_address);
 	problems += lint_shared_address(set, diag);
+	problems += lint_accounts(set, diag);
+	problems += lint_provider(set, conf, diag, notes);
 	problems += lint_directory(set, dc, diag, notes);
 	problems += lint_cards(set, dc, diag, notes);
 	return problems;
@@ -156,6 +164,147 @@ lint_cards(const struct policy_set *set, const struct policy_dir_check *dc,
 		}
 		buf_free(&err);
 	}
+	return problems;
+}
+
+/* account_line - where the account came from: KimAccount, else KimSending */
+static int
+account_line(const struct policy *p)
+{
+	return p->lines[PK_KIM_ACCOUNT] ? p->lines[PK_KIM_ACCOUNT] :
+	    p->lines[PK_KIM_SENDING];
+}
+
+/*
+ * lint_accounts - one provider account is one KIM address: the provider
+ * checks AUTH user = MAIL FROM = From, so two addresses on one route, or one
+ * address on two routes (two SASL logins, two certificates), fail there.
+ */
+static int
+lint_accounts(const struct policy_set *set, struct buf *diag)
+{
+	size_t i, j;
+	int problems = 0;
+
+	for (i = 0; i < set->npolicies; i++) {
+		const struct policy *a = set->policies[i];
+
+		if (a->kim_sending != 1 || a->kim_address == NULL ||
+		    a->kim_account == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			const struct policy *b = set->policies[j];
+			int same_addr, same_acct;
+
+			if (b->kim_sending != 1 || b->kim_address == NULL ||
+			    b->kim_account == NULL)
+				continue;
+			same_addr = strcmp(a->kim_address, b->kim_address) == 0;
+			same_acct = strcmp(a->kim_account, b->kim_account) == 0;
+			if (same_acct && !same_addr) {
+				(void)buf_printf(diag, "%s:%d: KimAccount %s is "
+				    "also the account of %s (%s), here of %s: "
+				    "one provider account sends as one KIM "
+				    "address; set KimAccount\n", a->file,
+				    account_line(a), a->kim_account, b->file,
+				    b->kim_address, a->kim_address);
+				problems++;
+				break;
+			}
+			if (same_addr && !same_acct) {
+				(void)buf_printf(diag, "%s:%d: KimAddress %s has "
+				    "KimAccount %s in %s, here %s: one KIM "
+				    "address has one provider account; set the "
+				    "same KimAccount in both\n", a->file,
+				    a->lines[PK_KIM_ADDRESS], a->kim_address,
+				    b->kim_account, b->file, a->kim_account);
+				problems++;
+				break;
+			}
+		}
+	}
+	return problems;
+}
+
+/* lint_readable - a file the MTA reads; 0 or 1 problem */
+static int
+lint_readable(const struct policy *p, int k, const char *path,
+    int secret, struct buf *diag)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
+		(void)buf_printf(diag, "%s:%d: %s %s: %s\n", p->file,
+		    p->lines[k], policy_key_names[k], path, strerror(errno));
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)buf_printf(diag, "%s:%d: %s %s: not a regular file\n",
+		    p->file, p->lines[k], policy_key_names[k], path);
+		return 1;
+	}
+	if (secret && (st.st_mode & S_IROTH)) {
+		(void)buf_printf(diag, "%s:%d: %s %s is readable by everyone "
+		    "(chmod o-r %s)\n", p->file, p->lines[k],
+		    policy_key_names[k], path, path);
+		return 1;
+	}
+	return 0;
+}
+
+/* lint_provider - the route settings Postfix will use (kimctl mta-config) */
+static int
+lint_provider(const struct policy_set *set, const struct conf *conf,
+    struct buf *diag, struct buf *notes)
+{
+	const char *global = conf ? conf->provider_relay : NULL;
+	struct buf norelay = BUF_INIT;
+	size_t i;
+	int problems = 0;
+
+	if (global != NULL && !policy_relay_valid(global)) {
+		(void)buf_printf(diag, "%s: ProviderRelay \"%s\": write "
+		    "[host]:port, e.g. [mail.provider.example]:465\n",
+		    conf->path ? conf->path : "kim-milter.conf", global);
+		problems++;
+	}
+	for (i = 0; i < set->npolicies; i++) {
+		const struct policy *p = set->policies[i];
+
+		if (p->kim_sending != 1)
+			continue;
+		if (p->provider_relay == NULL && global == NULL)
+			(void)buf_printf(&norelay, "%s%s", norelay.len ? ", " :
+			    "", p->kim_account ? p->kim_account : p->name);
+		if ((p->provider_cert == NULL) != (p->provider_key == NULL)) {
+			int k = p->provider_cert ? PK_PROVIDER_CLIENT_CERT :
+			    PK_PROVIDER_CLIENT_KEY;
+
+			(void)buf_printf(diag, "%s:%d: %s without %s: give the "
+			    "account's client certificate and its key, or "
+			    "neither\n", p->file, p->lines[k],
+			    policy_key_names[k], policy_key_names[
+			    k == PK_PROVIDER_CLIENT_CERT ?
+			    PK_PROVIDER_CLIENT_KEY : PK_PROVIDER_CLIENT_CERT]);
+			problems++;
+		}
+		if (p->provider_cert != NULL)
+			problems += lint_readable(p, PK_PROVIDER_CLIENT_CERT,
+			    p->provider_cert, 0, diag);
+		if (p->provider_key != NULL)
+			problems += lint_readable(p, PK_PROVIDER_CLIENT_KEY,
+			    p->provider_key, 1, diag);
+		if (p->provider_password_file != NULL)
+			problems += lint_readable(p, PK_PROVIDER_PASSWORD_FILE,
+			    p->provider_password_file, 1, diag);
+	}
+	/* one note for all: the route is not needed to lint the rest */
+	if (norelay.len)
+		(void)buf_printf(notes, "no ProviderRelay in kim-milter.conf "
+		    "nor in the policies of the accounts %s: kimctl "
+		    "mta-config cannot print their routes\n",
+		    buf_str(&norelay));
+	buf_free(&norelay);
 	return problems;
 }
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "policy_int.h"
@@ -142,6 +143,26 @@ policy_match_why(const struct policy_set *set, const char *sender,
 		w.pattern = pat->text;
 		w.file = p->file;
 		w.line = pat->line;
+		goto out;
+	}
+	/*
+	 * No pattern covers the sender, but it is a department's own KIM
+	 * address: the gate set it as the envelope sender of that
+	 * department's KIM mail, which comes back this way after
+	 * "postsuper -r" (and so do the department's bounces). It belongs to
+	 * that department.
+	 */
+	for (i = 0; i < set->npolicies; i++) {
+		const struct policy *q = set->policies[i];
+
+		if (q->kim_address == NULL || q->kim_sending != 1 ||
+		    strcasecmp(q->kim_address, addr) != 0)
+			continue;
+		p = q;
+		w.kind = POLICY_WHY_KIM_ADDRESS;
+		w.pattern = q->kim_address;
+		w.file = q->file;
+		w.line = policy_line(q, "KimAddress");
 		break;
 	}
 out:
@@ -168,6 +189,7 @@ policy_why_text(enum policy_why_kind kind)
 	case POLICY_WHY_NULL_SENDER: return "null sender";
 	case POLICY_WHY_NO_MATCH: return "no pattern matches";
 	case POLICY_WHY_BAD_ADDRESS: return "not an address";
+	case POLICY_WHY_KIM_ADDRESS: return "the policy's own KIM address";
 	}
 	return "?";
 }

@@ -383,6 +383,52 @@ policy_line_cb(const char *key, const char *value, int line, void *arg)
 		}
 		set_string(pp, &p->description, unquote(value), line);
 		break;
+	case PK_KIM_ACCOUNT:
+		if (!policy_account_valid(value)) {
+			PROBLEM(pp, line, "KimAccount \"%s\": an account name "
+			    "has 1 to %d of a-z, 0-9 and '-' (it becomes the "
+			    "X-Kimgate-Route header and the transport "
+			    "kimprov-<account>)", value, POLICY_ACCOUNT_MAX);
+			break;
+		}
+		set_string(pp, &p->kim_account, strdup(value), line);
+		break;
+	case PK_PROVIDER_RELAY:
+		if (!policy_relay_valid(value)) {
+			PROBLEM(pp, line, "ProviderRelay \"%s\": write "
+			    "[host]:port, e.g. [mail.provider.example]:465",
+			    value);
+			break;
+		}
+		set_string(pp, &p->provider_relay, strdup(value), line);
+		break;
+	case PK_PROVIDER_CLIENT_CERT:
+	case PK_PROVIDER_CLIENT_KEY:
+	case PK_PROVIDER_PASSWORD_FILE:
+		if (value[0] != '/') {
+			PROBLEM(pp, line, "%s \"%s\" is not an absolute path",
+			    key, value);
+			break;
+		}
+		set_string(pp, k == PK_PROVIDER_CLIENT_CERT ? &p->provider_cert :
+		    k == PK_PROVIDER_CLIENT_KEY ? &p->provider_key :
+		    &p->provider_password_file, strdup(value), line);
+		break;
+	case PK_PROVIDER_LOGIN: {
+		const char *c;
+
+		/* it goes into a Postfix SASL map as `address login:password` */
+		for (c = value; *c; c++)
+			if (*c <= ' ' || *c > '~' || *c == ':')
+				break;
+		if (*c) {
+			PROBLEM(pp, line, "ProviderLogin \"%s\": no blanks, "
+			    "':' or non-ASCII characters", value);
+			break;
+		}
+		set_string(pp, &p->provider_login, strdup(value), line);
+		break;
+	}
 	default:
 		parse_action(pp, key, value, line, &p->on[k - PK_ON_FIRST]);
 		break;
@@ -441,6 +487,23 @@ dk_dedup(struct policy *p)
 	p->ndk = j;
 }
 
+/* default_account - the lower-cased file stem, when it is a valid name */
+static void
+default_account(struct policy *p)
+{
+	char *a;
+	size_t i;
+
+	if (p->name == NULL || (a = strdup(p->name)) == NULL)
+		return;
+	for (i = 0; a[i]; i++)
+		a[i] = (char)tolower((unsigned char)a[i]);
+	if (policy_account_valid(a))
+		p->kim_account = a;
+	else
+		free(a);
+}
+
 /* policy_parse_finish - required keys and the checks against the conf */
 int
 policy_parse_finish(struct policy_parse *pp, const struct conf *conf)
@@ -475,6 +538,15 @@ policy_parse_finish(struct policy_parse *pp, const struct conf *conf)
 	    p->lines[PK_KIM_ADDRESS] == 0) {
 		PROBLEM(pp, p->lines[PK_KIM_SENDING], "KimSending yes needs "
 		    "KimAddress (the KIM address the department sends as)");
+	}
+	if (p->kim_account == NULL && p->lines[PK_KIM_ACCOUNT] == 0)
+		default_account(p);
+	if (p->kim_sending == 1 && p->kim_account == NULL &&
+	    p->lines[PK_KIM_ACCOUNT] == 0) {
+		PROBLEM(pp, p->lines[PK_KIM_SENDING], "KimSending yes needs "
+		    "KimAccount (the provider account, 1 to %d of a-z, 0-9 "
+		    "and '-'): the file name \"%s\" cannot be the default",
+		    POLICY_ACCOUNT_MAX, p->name);
 	}
 	if (p->kim_sending == 1 && p->card_pool == NULL &&
 	    p->lines[PK_CARD_POOL] == 0) {

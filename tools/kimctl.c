@@ -39,6 +39,9 @@ static const struct {
 	{"decode", kimctl_decode, "decode [--card NAME|--key F --cert F] --address A ...  decrypt and check"},
 	/* cards (tools/kimctl_card.c) */
 	{"card", kimctl_card, "card status [NAME] | card enable NAME  cards, PIN state, back in service"},
+	/* the Postfix side of the KIM route (tools/kimctl_mta.c) */
+	{"mta-config", kimctl_mta_config, "mta-config [--section S] [--secrets]  Postfix transports, header checks, SASL map"},
+	{"check-mta", kimctl_check_mta, "check-mta [-C DIR]  check Postfix's effective configuration for the KIM route"},
 	/* further areas add their commands here */
 };
 

@@ -47,4 +47,8 @@ int kimctl_decode(struct kimctl *k, int argc, char **argv);
 /* cards (tools/kimctl_card.c) */
 int kimctl_card(struct kimctl *k, int argc, char **argv);
 
+/* the Postfix side of the KIM route (tools/kimctl_mta.c, kimctl_checkmta.c) */
+int kimctl_mta_config(struct kimctl *k, int argc, char **argv);
+int kimctl_check_mta(struct kimctl *k, int argc, char **argv);
+
 #endif

@@ -395,6 +395,8 @@ cmd_test(struct kimctl *k, int argc, char **argv)
 		json_str(stdout, policy_kim_address(p));
 		printf(",\"card_pool\":");
 		json_str(stdout, policy_card_pool(p));
+		printf(",\"kim_account\":");
+		json_str(stdout, policy_kim_account(p));
 		printf(",\"max_size\":%zu,\"recipients\":[",
 		    policy_max_size(p));
 	} else {
@@ -417,6 +419,12 @@ cmd_test(struct kimctl *k, int argc, char **argv)
 			    policy_dienstkennung(p), policy_max_size(p));
 		else
 			printf("KIM       not allowed\n");
+		if (policy_kim_allowed(p))
+			printf("route     X-Kimgate-Route: %s (transport "
+			    "kimprov-%s to %s)\n", policy_kim_account(p),
+			    policy_kim_account(p), policy_provider_relay(p) ?
+			    policy_provider_relay(p) : k->conf->provider_relay ?
+			    k->conf->provider_relay : "no ProviderRelay set");
 	}
 	for (i = 0; i < o.nrcpts; i++)
 		test_rcpt(set, k->conf, p, &o, d, o.rcpts[i], k->json, i == 0);

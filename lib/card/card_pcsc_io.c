@@ -348,7 +348,7 @@ pcsc_begin(struct pcsc *p, struct buf *why)
 {
 	char iccsn[21];
 	LONG rv;
-	int rc, attempt;
+	int rc, attempt, stale = 0;
 
 	for (attempt = 0; attempt < 3; attempt++) {
 		if ((rc = pcsc_context(p, why)) != CARD_OK)
@@ -361,7 +361,14 @@ pcsc_begin(struct pcsc *p, struct buf *why)
 		}
 		rv = SCardBeginTransaction(p->h);
 		rc = pcsc_rv(p, rv, "SCardBeginTransaction", why);
-		if (rc == PCSC_RETRY || (rc == CARD_E_REMOVED && !p->have_ctx))
+		/*
+		 * Once more with a fresh connection when the handle was
+		 * stale: a card taken out and put back (or a reader that came
+		 * back) answers the new handle, and the first mail after it
+		 * need not wait for Postfix's next queue run.
+		 */
+		if (rc == PCSC_RETRY || (rc == CARD_E_REMOVED &&
+		    (!p->have_ctx || stale++ == 0)))
 			continue;
 		if (rc != CARD_OK)
 			return rc;

@@ -230,4 +230,38 @@ conf_dump(const struct conf *c, FILE *fp)
 		fprintf(fp, "Card %s pool=%s backend=%s\n", c->cards[i].name,
 		    c->cards[i].pool, c->cards[i].backend);
 	fprintf(fp, "PolicyDirectory %s\n", c->policy_directory);
+
+	/* --- directory (lib/dir): file names only, never their contents --- */
+#define DUMP_OPT(v) ((v) ? (v) : "(unset)")
+	fprintf(fp, "RedisURI %s\n", DUMP_OPT(c->redis_uri));
+	fprintf(fp, "RedisUser %s\n", DUMP_OPT(c->redis_user));
+	fprintf(fp, "RedisPasswordFile %s\n", DUMP_OPT(c->redis_password_file));
+	fprintf(fp, "RedisTimeout %us\n", c->redis_timeout);
+	fprintf(fp, "RedisRequired %s\n", c->redis_required ? "yes" : "no");
+	fprintf(fp, "DirectoryURI %s\n", DUMP_OPT(c->dir_uri));
+	fprintf(fp, "DirectoryBase %s\n", DUMP_OPT(c->dir_base));
+	fprintf(fp, "DirectoryBindDN %s\n", DUMP_OPT(c->dir_bind_dn));
+	fprintf(fp, "DirectoryBindPasswordFile %s\n",
+	    DUMP_OPT(c->dir_bind_password_file));
+	fprintf(fp, "DirectoryStartTLS %s\n", c->dir_starttls ? "yes" : "no");
+	fprintf(fp, "DirectoryTLSCAFile %s\n", DUMP_OPT(c->dir_tls_ca_file));
+	fprintf(fp, "DirectoryTLSCertFile %s\n",
+	    DUMP_OPT(c->dir_tls_cert_file));
+	fprintf(fp, "DirectoryTLSKeyFile %s\n", DUMP_OPT(c->dir_tls_key_file));
+	fprintf(fp, "DirectoryTLSPKCS12File %s\n",
+	    DUMP_OPT(c->dir_tls_pkcs12_file));
+	fprintf(fp, "DirectoryTLSPKCS12PasswordFile %s\n",
+	    DUMP_OPT(c->dir_tls_pkcs12_password_file));
+	fprintf(fp, "DirectoryTimeout %us\n", c->dir_timeout);
+	fprintf(fp, "DirectoryConnectTimeout %us\n", c->dir_connect_timeout);
+	fprintf(fp, "CacheTTL %us\n", c->cache_ttl);
+	fprintf(fp, "NegativeCacheTTL %us\n", c->negative_cache_ttl);
+	fprintf(fp, "CacheKeyFile %s\n", DUMP_OPT(c->cache_key_file));
+	fprintf(fp, "TrustAnchors %s\n", DUMP_OPT(c->trust_anchors));
+	fprintf(fp, "LocalKimAddresses%s",
+	    c->n_local_kim_addresses ? "" : " (none)");
+	for (i = 0; i < c->n_local_kim_addresses; i++)
+		fprintf(fp, "%s%s", i ? ", " : " ", c->local_kim_addresses[i]);
+	fprintf(fp, "\n");
+#undef DUMP_OPT
 }

@@ -110,6 +110,16 @@ const struct conf_key conf_keys[] = {
 	    "PEM bundle of TI CA certificates"},
 	{"LocalKimAddresses", CT_LIST, OFF(local_kim_addresses), NULL, 0, 0,
 	    NULL, "our own KIM addresses (never looked up as recipients)"},
+	/* outbound at the gate */
+	{"GateTimeout", CT_DURATION, OFF(gate_timeout), "4m", 10, 540, NULL,
+	    "upper bound of the gate's end-of-message work (card, encryption)"},
+	{"EncryptToAll", CT_BOOL, OFF(encrypt_to_all), "no", 0, 1, NULL,
+	    "encrypt to every certificate of a party, not only its ECC ones"},
+	{"EciesOID", CT_STRING, OFF(ecies_oid), "1.2.276.0.76.4.222", 0, 0,
+	    NULL, "key transport OID of gematik ECIES in RecipientInfos"},
+	/* outbound KIM route (issue 7) */
+	{"ProviderRelay", CT_STRING, OFF(provider_relay), NULL, 0, 0, NULL,
+	    "[host]:port of the KIM provider's submission (implicit TLS)"},
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 

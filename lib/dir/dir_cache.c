@@ -1,322 +1,17 @@
 /*
- * dir_cache.c - the shared Redis cache (hiredis 0.14): connections with
- * AUTH after every (re)connect, entries, key-reuse index, statistics.
- * hiredis errors are turned into text in redis_why only.
+ * dir_cache.c - the shared Redis cache's commands: entries (read, verify,
+ * write), the key-reuse index, scans and statistics for kimctl. The
+ * connections are dir_cache_conn.c's.
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <hiredis/hiredis.h>
-
-#include "dir_cache.h"
+#include "dir_cache_int.h"
 #include "dir_int.h"
 #include "msg.h"
-
-#define DIR_CACHE_MAX_IDLE 16
-#define DIR_CACHE_BACKOFF_MS 1000
-
-struct dir_cache {
-	char *host;		/* or NULL with */
-	char *path;		/* a unix socket */
-	int port;
-	int db;
-	char *user;
-	struct buf password;
-	struct buf key;		/* CacheKeyFile */
-	unsigned timeout;	/* seconds */
-
-	pthread_mutex_t lock;	/* idle, down_until, was_down */
-	redisContext *idle[DIR_CACHE_MAX_IDLE];
-	int nidle;
-	struct timespec down_until;
-	int was_down;
-};
-
-/* redis_why - one place that turns a hiredis failure into text */
-static void
-redis_why(redisContext *ctx, redisReply *rep, const char *what,
-    struct buf *why)
-{
-	if (ctx == NULL)
-		(void)buf_printf(why, "Redis %s: out of memory", what);
-	else if (ctx->err)
-		(void)buf_printf(why, "Redis %s: %s", what, ctx->errstr);
-	else if (rep && rep->type == REDIS_REPLY_ERROR)
-		(void)buf_printf(why, "Redis %s: %.*s", what, (int)rep->len,
-		    rep->str);
-	else
-		(void)buf_printf(why, "Redis %s: unexpected reply", what);
-}
-
-/* parse_uri - redis://host[:port][/db] or unix:/path[?db=N] */
-static int
-parse_uri(struct dir_cache *dc, const char *uri, struct buf *why)
-{
-	const char *p, *q;
-	char *end;
-
-	dc->port = 6379;
-	if (strncmp(uri, "unix:", 5) == 0) {
-		p = uri + 5;
-		if (strncmp(p, "//", 2) == 0)
-			p += 2;
-		if (*p != '/')
-			goto bad;
-		q = strstr(p, "?db=");
-		if ((dc->path = strndup(p, q ? (size_t)(q - p) : strlen(p))) ==
-		    NULL)
-			goto nomem;
-		if (q) {
-			dc->db = (int)strtol(q + 4, &end, 10);
-			if (*end || dc->db < 0)
-				goto bad;
-		}
-		return 0;
-	}
-	if (strncmp(uri, "redis://", 8) != 0)
-		goto bad;
-	p = uri + 8;
-	if (*p == '[') {	/* [v6]:port */
-		q = strchr(p, ']');
-		if (q == NULL)
-			goto bad;
-		if ((dc->host = strndup(p + 1, (size_t)(q - p - 1))) == NULL)
-			goto nomem;
-		p = q + 1;
-	} else {
-		q = p + strcspn(p, ":/");
-		if (q == p)
-			goto bad;
-		if ((dc->host = strndup(p, (size_t)(q - p))) == NULL)
-			goto nomem;
-		p = q;
-	}
-	if (*p == ':') {
-		dc->port = (int)strtol(p + 1, &end, 10);
-		if (end == p + 1 || dc->port <= 0 || dc->port > 65535)
-			goto bad;
-		p = end;
-	}
-	if (*p == '/' && p[1]) {
-		dc->db = (int)strtol(p + 1, &end, 10);
-		if (*end || dc->db < 0)
-			goto bad;
-	} else if (*p && strcmp(p, "/") != 0)
-		goto bad;
-	return 0;
-nomem:
-	(void)buf_puts(why, "out of memory");
-	return -1;
-bad:
-	(void)buf_printf(why, "RedisURI \"%s\": use redis://host[:port][/db] "
-	    "or unix:/path[?db=N]", uri);
-	return -1;
-}
-
-/* dir_cache_open - settings and secrets */
-struct dir_cache *
-dir_cache_open(const struct conf *c, struct buf *why)
-{
-	struct dir_cache *dc = calloc(1, sizeof(*dc));
-
-	if (dc == NULL) {
-		(void)buf_puts(why, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&dc->lock, NULL);
-	dc->timeout = c->redis_timeout;
-	if (parse_uri(dc, c->redis_uri, why) < 0)
-		goto fail;
-	if (c->cache_key_file == NULL) {
-		(void)buf_puts(why, "RedisURI needs CacheKeyFile (the MAC key "
-		    "shared by every relay)");
-		goto fail;
-	}
-	if (dir_secret_read(c->cache_key_file, 0, &dc->key, why) < 0)
-		goto fail;
-	if (dc->key.len < 32) {
-		(void)buf_printf(why, "CacheKeyFile %s: %zu bytes, at least 32 "
-		    "are needed", c->cache_key_file, dc->key.len);
-		goto fail;
-	}
-	if (c->redis_password_file && dir_secret_read(c->redis_password_file,
-	    1, &dc->password, why) < 0)
-		goto fail;
-	if (c->redis_user && (dc->user = strdup(c->redis_user)) == NULL) {
-		(void)buf_puts(why, "out of memory");
-		goto fail;
-	}
-	return dc;
-fail:
-	dir_cache_close(dc);
-	return NULL;
-}
-
-/* dir_cache_close - close connections, wipe secrets */
-void
-dir_cache_close(struct dir_cache *dc)
-{
-	if (dc == NULL)
-		return;
-	while (dc->nidle > 0)
-		redisFree(dc->idle[--dc->nidle]);
-	free(dc->host);
-	free(dc->path);
-	free(dc->user);
-	buf_wipe(&dc->password);
-	buf_wipe(&dc->key);
-	pthread_mutex_destroy(&dc->lock);
-	free(dc);
-}
-
-/*
- * mark_down - a connection failed: drop the pooled ones (they share its
- * fate, e.g. after a Redis restart). A failed connect also starts the
- * backoff period; a failed pooled connection does not, so the next call
- * simply connects anew.
- */
-static void
-mark_down(struct dir_cache *dc, const char *why, int backoff)
-{
-	redisContext *old[DIR_CACHE_MAX_IDLE];
-	int first, n, i;
-
-	pthread_mutex_lock(&dc->lock);
-	if (backoff)
-		dir_deadline(&dc->down_until, DIR_CACHE_BACKOFF_MS);
-	first = !dc->was_down;
-	dc->was_down = 1;
-	n = dc->nidle;
-	memcpy(old, dc->idle, (size_t)n * sizeof(old[0]));
-	dc->nidle = 0;
-	pthread_mutex_unlock(&dc->lock);
-	for (i = 0; i < n; i++)
-		redisFree(old[i]);
-	if (first)
-		msg_warn("directory cache: %s", why);
-}
-
-/* ctx_connect - connect, AUTH, SELECT */
-static redisContext *
-ctx_connect(struct dir_cache *dc, struct buf *why)
-{
-	struct timeval tv = {(time_t)dc->timeout, 0};
-	redisContext *ctx;
-	redisReply *rep = NULL;
-
-	if (dc->path)
-		ctx = redisConnectUnixWithTimeout(dc->path, tv);
-	else
-		ctx = redisConnectWithTimeout(dc->host, dc->port, tv);
-	if (ctx == NULL || ctx->err) {
-		redis_why(ctx, NULL, "connect", why);
-		goto fail;
-	}
-	if (redisSetTimeout(ctx, tv) != REDIS_OK) {
-		redis_why(ctx, NULL, "timeout", why);
-		goto fail;
-	}
-	if (dc->password.len) {
-		if (dc->user)
-			rep = redisCommand(ctx, "AUTH %s %b", dc->user,
-			    dc->password.data, dc->password.len);
-		else
-			rep = redisCommand(ctx, "AUTH %b", dc->password.data,
-			    dc->password.len);
-		if (rep == NULL || rep->type != REDIS_REPLY_STATUS) {
-			redis_why(ctx, rep, "AUTH", why);
-			goto fail;
-		}
-		freeReplyObject(rep);
-		rep = NULL;
-	}
-	if (dc->db) {
-		rep = redisCommand(ctx, "SELECT %d", dc->db);
-		if (rep == NULL || rep->type != REDIS_REPLY_STATUS) {
-			redis_why(ctx, rep, "SELECT", why);
-			goto fail;
-		}
-		freeReplyObject(rep);
-	}
-	return ctx;
-fail:
-	if (rep)
-		freeReplyObject(rep);
-	if (ctx)
-		redisFree(ctx);
-	return NULL;
-}
-
-/* ctx_get2 - a pooled or new connection; NULL while Redis is down */
-static redisContext *
-ctx_get2(struct dir_cache *dc, int *pooled, struct buf *why)
-{
-	redisContext *ctx = NULL;
-	int backoff;
-
-	pthread_mutex_lock(&dc->lock);
-	backoff = dc->was_down && dir_ms_left(&dc->down_until) > 0;
-	if (!backoff && dc->nidle > 0)
-		ctx = dc->idle[--dc->nidle];
-	pthread_mutex_unlock(&dc->lock);
-	*pooled = ctx != NULL;
-	if (backoff) {
-		(void)buf_puts(why, "Redis is down (retried every second)");
-		return NULL;
-	}
-	if (ctx)
-		return ctx;
-	if ((ctx = ctx_connect(dc, why)) == NULL) {
-		mark_down(dc, buf_str(why), 1);
-		return NULL;
-	}
-	pthread_mutex_lock(&dc->lock);
-	if (dc->was_down)
-		msg_info("directory cache: Redis is back");
-	dc->was_down = 0;
-	pthread_mutex_unlock(&dc->lock);
-	return ctx;
-}
-
-/* ctx_get - ctx_get2 when the caller does not retry */
-static redisContext *
-ctx_get(struct dir_cache *dc, struct buf *why)
-{
-	int pooled;
-
-	return ctx_get2(dc, &pooled, why);
-}
-
-/* ctx_put - back to the pool, or closed after an I/O error */
-static void
-ctx_put(struct dir_cache *dc, redisContext *ctx, struct buf *why)
-{
-	if (ctx == NULL)
-		return;
-	if (ctx->err) {
-		struct buf w = BUF_INIT;
-
-		redis_why(ctx, NULL, "I/O", why ? why : &w);
-		mark_down(dc, buf_str(why ? why : &w), 0);
-		buf_free(&w);
-		redisFree(ctx);
-		return;
-	}
-	pthread_mutex_lock(&dc->lock);
-	if (dc->nidle < DIR_CACHE_MAX_IDLE) {
-		dc->idle[dc->nidle++] = ctx;
-		ctx = NULL;
-	}
-	pthread_mutex_unlock(&dc->lock);
-	if (ctx)
-		redisFree(ctx);
-}
 
 static int raw_once(struct dir_cache *, const char *, struct buf *, long *,
     struct dir_result **, int *, struct buf *);
@@ -359,7 +54,7 @@ raw_once(struct dir_cache *dc, const char *address, struct buf *raw,
 
 	if (out)
 		*out = NULL;
-	if ((ctx = ctx_get2(dc, pooled, why)) == NULL)
+	if ((ctx = dir_cache_conn_get2(dc, pooled, why)) == NULL)
 		return DIR_CACHE_DOWN;
 	addr_key(address, key, sizeof(key));
 	/* one round trip on the warm path: GET and the lookup counter */
@@ -386,7 +81,7 @@ raw_once(struct dir_cache *dc, const char *address, struct buf *raw,
 		goto out;
 	}
 	if (rep->type != REDIS_REPLY_STRING) {
-		redis_why(ctx, rep, "GET", why);
+		dir_cache_why(ctx, rep, "GET", why);
 		rc = DIR_CACHE_FORGED;
 		goto out;
 	}
@@ -395,7 +90,7 @@ raw_once(struct dir_cache *dc, const char *address, struct buf *raw,
 		goto out;
 	}
 	d = dir_entry_decode(address, (unsigned char *)rep->str, rep->len,
-	    &dc->key, &r, why);
+	    &dc->key, dc->certs, &r, why);
 	if (d == -2) {
 		(void)buf_puts(why, "out of memory");
 		goto out;	/* DOWN: treated like an outage of the cache */
@@ -407,14 +102,14 @@ raw_once(struct dir_cache *dc, const char *address, struct buf *raw,
 	}
 	goto out;
 fail:
-	redis_why(ctx, NULL, "GET", why);
+	dir_cache_why(ctx, NULL, "GET", why);
 out:
 	if (rep)
 		freeReplyObject(rep);
 	if (trep)
 		freeReplyObject(trep);
 	dir_result_free(r);
-	ctx_put(dc, ctx, NULL);
+	dir_cache_conn_put(dc, ctx, NULL);
 	return rc;
 }
 
@@ -445,7 +140,7 @@ simple(struct dir_cache *dc, struct buf *why, const char *what,
 	long long n = -1;
 	va_list ap;
 
-	if ((ctx = ctx_get(dc, why)) == NULL)
+	if ((ctx = dir_cache_conn_get(dc, why)) == NULL)
 		return -1;
 	va_start(ap, fmt);
 	rep = redisvCommand(ctx, fmt, ap);
@@ -455,10 +150,10 @@ simple(struct dir_cache *dc, struct buf *why, const char *what,
 	else if (rep && rep->type == REDIS_REPLY_STATUS)
 		n = 0;
 	else
-		redis_why(ctx, rep, what, why);
+		dir_cache_why(ctx, rep, what, why);
 	if (rep)
 		freeReplyObject(rep);
-	ctx_put(dc, ctx, NULL);
+	dir_cache_conn_put(dc, ctx, NULL);
 	return n;
 }
 
@@ -529,7 +224,7 @@ index_one(struct dir_cache *dc, redisContext *ctx, struct dir_result *r,
 	    redisGetReply(ctx, (void **)&exp) != REDIS_OK ||
 	    redisGetReply(ctx, (void **)&mem) != REDIS_OK ||
 	    mem->type != REDIS_REPLY_ARRAY) {
-		redis_why(ctx, mem, "key index", why);
+		dir_cache_why(ctx, mem, "key index", why);
 		goto out;
 	}
 	for (i = 0; i < mem->elements; i++) {
@@ -580,7 +275,7 @@ dir_cache_key_index(struct dir_cache *dc, struct dir_result *r,
 	size_t i;
 	int rc = 0, n;
 
-	if ((ctx = ctx_get(dc, why)) == NULL)
+	if ((ctx = dir_cache_conn_get(dc, why)) == NULL)
 		return DIR_CACHE_DOWN;
 	for (i = 0; i < r->ncerts && rc == 0; i++) {
 		struct dir_cert *c = &r->certs[i];
@@ -595,7 +290,7 @@ dir_cache_key_index(struct dir_cache *dc, struct dir_result *r,
 		    c->static_reason == DIR_CERT_KEY_REUSED))
 			c->static_reason = c->reason = DIR_CERT_KEY_REUSED;
 	}
-	ctx_put(dc, ctx, NULL);
+	dir_cache_conn_put(dc, ctx, NULL);
 	return rc;
 }
 
@@ -611,7 +306,7 @@ scan_keys(struct dir_cache *dc, const char *pattern,
 	size_t i;
 	int rc = DIR_CACHE_DOWN, stop = 0;
 
-	if ((ctx = ctx_get(dc, why)) == NULL)
+	if ((ctx = dir_cache_conn_get(dc, why)) == NULL)
 		return DIR_CACHE_DOWN;
 	do {
 		rep = redisCommand(ctx, "SCAN %s MATCH %s COUNT 1000", cursor,
@@ -620,7 +315,7 @@ scan_keys(struct dir_cache *dc, const char *pattern,
 		    rep->elements != 2 ||
 		    rep->element[0]->type != REDIS_REPLY_STRING ||
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-			redis_why(ctx, rep, "SCAN", why);
+			dir_cache_why(ctx, rep, "SCAN", why);
 			goto out;
 		}
 		snprintf(cursor, sizeof(cursor), "%s", rep->element[0]->str);
@@ -637,7 +332,7 @@ scan_keys(struct dir_cache *dc, const char *pattern,
 out:
 	if (rep)
 		freeReplyObject(rep);
-	ctx_put(dc, ctx, NULL);
+	dir_cache_conn_put(dc, ctx, NULL);
 	return rc;
 }
 
@@ -775,14 +470,14 @@ dir_cache_stats(struct dir_cache *dc, struct dir_cache_stats *st,
 	size_t i;
 
 	memset(st, 0, sizeof(*st));
-	if ((ctx = ctx_get(dc, why)) == NULL)
+	if ((ctx = dir_cache_conn_get(dc, why)) == NULL)
 		return DIR_CACHE_DOWN;
 	rep = redisCommand(ctx, "HGETALL " DIR_CACHE_PREFIX "stats");
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
-		redis_why(ctx, rep, "HGETALL", why);
+		dir_cache_why(ctx, rep, "HGETALL", why);
 		if (rep)
 			freeReplyObject(rep);
-		ctx_put(dc, ctx, NULL);
+		dir_cache_conn_put(dc, ctx, NULL);
 		return DIR_CACHE_DOWN;
 	}
 	for (i = 0; i + 1 < rep->elements; i += 2) {
@@ -802,6 +497,6 @@ dir_cache_stats(struct dir_cache *dc, struct dir_cache_stats *st,
 			st->dir_errors = v;
 	}
 	freeReplyObject(rep);
-	ctx_put(dc, ctx, NULL);
+	dir_cache_conn_put(dc, ctx, NULL);
 	return scan_keys(dc, DIR_CACHE_PREFIX "addr:*", oldest_cb, st, why);
 }

@@ -45,6 +45,8 @@ static const struct {
 	[DIR_CERT_EXPIRED] = {"expired", "the certificate has expired"},
 	[DIR_CERT_MIXED_TELEMATIK_ID] = {"mixed-telematik-id",
 	    "the address's certificates carry different Telematik-IDs (A_2178)"},
+	[DIR_CERT_CA_EXPIRED] = {"ca-expired",
+	    "a CA certificate of the chain has expired or is not valid yet"},
 };
 
 /* dir_cert_reason_code - short code */
@@ -304,9 +306,12 @@ dir_cert_anchors_load(const char *path, struct buf *why)
 		st = NULL;
 		goto out;
 	}
-	/* TSL anchors are often sub-CAs; dates are checked per read */
-	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN |
-	    X509_V_FLAG_NO_CHECK_TIME);
+	/*
+	 * TSL anchors are often sub-CAs. The dates of the chain's CAs (the
+	 * anchor included) are checked; the leaf's are left to every read
+	 * (chain_verify_cb).
+	 */
+	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN);
 out:
 	BIO_free(b);
 	return st;
@@ -336,6 +341,30 @@ has_enc_policy(X509 *x)
 	return found;
 }
 
+/* is_time_error - a verify error about a certificate's dates */
+static int
+is_time_error(int err)
+{
+	return err == X509_V_ERR_CERT_HAS_EXPIRED ||
+	    err == X509_V_ERR_CERT_NOT_YET_VALID ||
+	    err == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ||
+	    err == X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD;
+}
+
+/*
+ * chain_verify_cb - let the leaf's own dates pass: they are checked on
+ * every read against the (test-settable) clock, so that an entry written
+ * yesterday still expires on time. Every other error stands.
+ */
+static int
+chain_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok && X509_STORE_CTX_get_error_depth(ctx) == 0 &&
+	    is_time_error(X509_STORE_CTX_get_error(ctx)))
+		return 1;
+	return ok;
+}
+
 /* chain_check - verify against the anchors; a reason */
 static enum dir_cert_reason
 chain_check(X509 *x, X509_STORE *anchors)
@@ -346,6 +375,7 @@ chain_check(X509 *x, X509_STORE *anchors)
 
 	if (ctx == NULL || X509_STORE_CTX_init(ctx, anchors, x, NULL) != 1)
 		goto out;
+	X509_STORE_CTX_set_verify_cb(ctx, chain_verify_cb);
 	if (X509_verify_cert(ctx) == 1) {
 		r = DIR_CERT_OK;
 		goto out;
@@ -354,6 +384,8 @@ chain_check(X509 *x, X509_STORE *anchors)
 	if (err == X509_V_ERR_CERT_SIGNATURE_FAILURE ||
 	    err == X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE)
 		r = DIR_CERT_BAD_SIGNATURE;
+	else if (is_time_error(err))	/* depth > 0: see chain_verify_cb */
+		r = DIR_CERT_CA_EXPIRED;
 out:
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();

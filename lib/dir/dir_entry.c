@@ -111,7 +111,7 @@ unb64(const char *s, size_t len, size_t *outlen)
 /* take_line - one "name value" line into r; -1 bad, -2 ENOMEM */
 static int
 take_line(struct dir_result *r, const char *name, size_t nlen,
-    const char *val, size_t vlen)
+    const char *val, size_t vlen, struct dir_certcache *cc)
 {
 #define IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
 	if (IS("address") || IS("fetched") || IS("status"))
@@ -142,7 +142,7 @@ take_line(struct dir_result *r, const char *name, size_t nlen,
 		der = unb64(sp + 1, vlen - (size_t)(sp - val) - 1, &dlen);
 		if (der == NULL)
 			return -1;
-		if (dir_result_add_der(r, der, dlen) < 0) {
+		if (dir_result_add_der(r, der, dlen, cc) < 0) {
 			free(der);
 			return -2;
 		}
@@ -165,7 +165,8 @@ take_line(struct dir_result *r, const char *name, size_t nlen,
  */
 int
 dir_entry_decode(const char *address, const unsigned char *data, size_t len,
-    const struct buf *key, struct dir_result **out, struct buf *why)
+    const struct buf *key, struct dir_certcache *cc, struct dir_result **out,
+    struct buf *why)
 {
 	const char *text = (const char *)data, *end, *p, *macline = NULL;
 	struct dir_result *r = NULL;
@@ -232,7 +233,7 @@ dir_entry_decode(const char *address, const unsigned char *data, size_t len,
 			r->fetched_at = (time_t)strtoll(sp + 1, NULL, 10);
 		}
 		t = take_line(r, p, (size_t)(sp - p), sp + 1,
-		    (size_t)(end - sp - 1));
+		    (size_t)(end - sp - 1), cc);
 		if (t == -2) {
 			rc = -2;
 			goto out;

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "dir.h"
+#include "dir_certcache.h"
 
 /* --- dir_util.c: monotonic deadlines, secret files --- */
 
@@ -32,9 +33,12 @@ int dir_secret_read(const char *path, int text, struct buf *out,
 
 /* dir_result_new - an empty result for an address; NULL on ENOMEM */
 struct dir_result *dir_result_new(const char *address);
-/* dir_result_add_der - append one certificate (parsed, unchecked) */
+/*
+ * dir_result_add_der - append one certificate (parsed, unchecked), from
+ * the parsed-certificate cache cc when it has these bytes (cc may be NULL)
+ */
 int dir_result_add_der(struct dir_result *r, const unsigned char *der,
-    size_t len);
+    size_t len, struct dir_certcache *cc);
 /* dir_result_set - replace a string field with a sanitised copy */
 int dir_result_set(char **field, const char *value, size_t len);
 /* dir_result_unavailable - set status, source and reason for an outage */
@@ -67,8 +71,11 @@ void dir_ldap_close(struct dir_ldap *l);
 /* dir_entry_encode - entry text ending in the MAC line; 0 or -1 */
 int dir_entry_encode(const struct dir_result *r, const struct buf *key,
     struct buf *out);
-/* dir_entry_decode - 0 and *out; -1 forged/malformed (why); -2 ENOMEM */
+/*
+ * dir_entry_decode - 0 and *out; -1 forged/malformed (why); -2 ENOMEM.
+ * Certificates come from cc when it has them (cc may be NULL).
+ */
 int dir_entry_decode(const char *address, const unsigned char *data,
-    size_t len, const struct buf *key, struct dir_result **out,
-    struct buf *why);
+    size_t len, const struct buf *key, struct dir_certcache *cc,
+    struct dir_result **out, struct buf *why);
 #endif

@@ -468,7 +468,7 @@ take_entry(LDAP *ld, LDAPMessage *e, struct dir_result *r, int *kimdata)
 			for (i = 0; rc == 0 && vals[i]; i++)
 				rc = dir_result_add_der(r,
 				    (unsigned char *)vals[i]->bv_val,
-				    vals[i]->bv_len);
+				    vals[i]->bv_len, NULL);
 		} else if (strcasecmp(attr, "telematikID") == 0) {
 			if (r->telematik_id == NULL)
 				rc = dir_result_set(&r->telematik_id,

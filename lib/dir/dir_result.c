@@ -63,7 +63,7 @@ dir_result_set(char **field, const char *value, size_t len)
 /* dir_result_add_der - append a certificate */
 int
 dir_result_add_der(struct dir_result *r, const unsigned char *der,
-    size_t len)
+    size_t len, struct dir_certcache *cc)
 {
 	struct dir_cert *nc;
 
@@ -71,7 +71,7 @@ dir_result_add_der(struct dir_result *r, const unsigned char *der,
 	if (nc == NULL)
 		return -1;
 	r->certs = nc;
-	if (dir_cert_from_der(der, len, &nc[r->ncerts]) < 0)
+	if (dir_certcache_get(cc, der, len, &nc[r->ncerts]) < 0)
 		return -1;
 	r->ncerts++;
 	return 0;

@@ -437,12 +437,21 @@ pf_create_front()
 		echo "  -o syslog_name=postfix/plain"
 		echo "  -o smtpd_milters="
 	} | pf_nochroot >"$d/etc/master.cf"
-	cp "$KIM_PF_SNIPPETS/kim_header_checks" "$d/etc/kim_header_checks"
+	# the tables the shipped blocks name (/etc/postfix/kim_*), with the
+	# test addresses (kim_route_checks names the provider)
+	for f in kim_header_checks kim_route_checks kim_route_strip \
+	    kim_sasl_passwd kim_virtual; do
+		pf_subst <"$KIM_PF_SNIPPETS/$f" >"$d/etc/$f"
+	done
 	# smtp-sink has no TLS: the provider stand-in speaks plain SMTP
 	pf_age pf
 	pf_postconf pf -P \
 	    "kimprovider/unix/smtp_tls_wrappermode=no" \
-	    "kimprovider/unix/smtp_tls_security_level=none" || return 1
+	    "kimprovider/unix/smtp_tls_security_level=none" \
+	    "kimprov-kardiologie/unix/smtp_tls_wrappermode=no" \
+	    "kimprov-kardiologie/unix/smtp_tls_security_level=none" \
+	    "kimprov-kardiologie/unix/smtp_tls_cert_file=" \
+	    "kimprov-kardiologie/unix/smtp_tls_key_file=" || return 1
 	pf_prepare pf
 }
 
@@ -634,6 +643,22 @@ kim_start_all()
 }
 
 # ---- kim-milter ------------------------------------------------------------
+
+# kim_gate_policy KIMADDR ACCOUNT - the test hospital's policy with a KIM
+# address the test directory knows (call before kim_milter_conf)
+kim_gate_policy()
+{
+	mkdir -p "$KIM_T/milter/policy.d"
+	cat >"$KIM_T/milter/policy.d/klinik.conf" <<-EOF
+		Description "test hospital (tests/integration/lib.sh)"
+		Sender      *@klinik.example
+		KimSending  yes
+		KimAddress  $1
+		KimAccount  $2
+		CardPool    klinik
+		On-DirectoryError tempfail
+	EOF
+}
 
 # kim_milter_conf [LINE...] - write a test kim-milter.conf (plus LINEs) to
 # $KIM_T/milter/kim-milter.conf and print its path

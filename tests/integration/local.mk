@@ -9,7 +9,17 @@ INTEGRATION_TESTS = \
 	tests/integration/t_nothing_lost.sh \
 	tests/integration/t_reload.sh \
 	tests/integration/t_rcpt.sh \
+	tests/integration/t_gate_send.sh \
+	tests/integration/t_gate_card.sh \
+	tests/integration/t_gate_leaks.sh \
+	tests/integration/t_gate_provider.sh \
 	tests/integration/t_daemon.sh
+
+# the README's demo (contrib/demo/kim-demo.sh) as a smoke test (issue 7)
+INTEGRATION_TESTS += tests/integration/t_demo.sh
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+
+# the Postfix side of the KIM route (issue 7): kimctl mta-config, check-mta
+INTEGRATION_TESTS += tests/integration/t_mta.sh

@@ -1,9 +1,10 @@
 #!/bin/bash
 # t_fail_closed.sh - KIM mail never leaves unencrypted (issue 2).
 #
-# The gate has no KIM path yet, so every gate transaction is tempfailed:
-# mail to a KIM address must stay in Postfix's queue with the gate's reason,
-# and the provider sink must receive nothing. Checked for every form of KIM
+# The milter here has no directory (no DirectoryURI), so the gate cannot
+# encrypt and tempfails every KIM recipient: mail to a KIM address must stay
+# in Postfix's queue with the gate's reason, and the provider sink must
+# receive nothing. Checked for every form of KIM
 # domain that transport_maps must catch, for a mixed message (the non-KIM
 # recipient gets the message unchanged), for a gate listener that lost its
 # milter_macro_daemon_name (unknown role: tempfail), and with an admin's
@@ -33,7 +34,7 @@ prov_empty()
 	[ "$(ls "$KIM_T/sink-prov" | wc -l)" -eq 0 ]
 }
 
-GATE_REASON="451 4.3.0 KIM path not configured yet"
+GATE_REASON="451 4.4.3"
 
 # 1-4: every form of KIM domain goes to the gate and is held there
 for rcpt in praxis@aerzte.kim.telematik-test praxis@kim.telematik-test \

@@ -61,17 +61,20 @@ expect y@verwaltung.example "b@example.net" '^250 ' "... and its normal mail sti
 expect x@elsewhere.example "praxis@$D" '^250 ' "uncovered sender: decided at the gate, not the front"
 expect $A "station@klinik.kim.telematik-test" '^250 ' "our own KIM address (inbound) is never looked up"
 
-# a mixed message from an allowed sender: the normal part arrives unchanged,
-# the KIM part goes to the gate and is held there
+# a mixed message from an allowed sender whose department's KIM address
+# (station@klinik.kim.telematik-test) is not in the directory: the normal
+# part arrives unchanged; the gate refuses the KIM part (no encryption
+# certificate for the sender's own copy: 553) and the sender gets a bounce
+# that says so; nothing reaches the provider
 msg=$KIM_T/mixed.eml
 printf '%s\r\n' 'From: <sender@klinik.example>' "To: <b@example.net>, <praxis@$D>" \
     'Subject: Befund' 'Message-ID: <rcpt-mixed@klinik.example>' '' 'Hallo' >"$msg"
 send "$PF_FRONT_PORT" $A "b@example.net,praxis@$D" "$msg"
 wait_for_sink inet 1
 ok "mixed: the normal recipient's copy arrived at the internet sink" test "$(sink_count inet)" -ge 1
-held() { queue_list pf | grep -q "KIM path not configured yet"; }
-ok "mixed: the KIM copy is held in the queue with the gate's reason" \
-    kim_wait 20 held
+nocert() { grep -l "553 5.1.8" "$KIM_T"/sink-inet/m.* 2>/dev/null | xargs -r grep -q "station@klinik.kim.telematik-test has no usable"; }
+ok "mixed: the KIM copy bounces with 553 5.1.8 (sender has no encryption certificate)" \
+    kim_wait 30 nocert
 ok "mixed: nothing reached the provider" test "$(sink_count prov)" -eq 0
 
 # an uncovered sender: the front let the KIM recipient through, the gate's

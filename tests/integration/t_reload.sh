@@ -33,7 +33,7 @@ serving()
 	    "praxis-$1@aerzte.kim.telematik-test" &&
 	    kim_wait 20 eval "postqueue -c '$(pf_dir pf)/etc' -j |
 	    grep -F 'praxis-$1@aerzte.kim.telematik-test' |
-	    grep -q '4.3.0 KIM path not configured yet'"
+	    grep -q '451 4.4.3'"
 }
 
 before=$(loaded)

@@ -175,6 +175,53 @@ teardown(void)
 	X509_free(other_ca);
 }
 
+/* make_sub_ca - a CA issued by issuer, valid from..to (days from now) */
+static X509 *
+make_sub_ca(EVP_PKEY *key, const char *cn, X509 *issuer,
+    EVP_PKEY *issuer_key, int from, int to)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 2);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, X509_get_subject_name(issuer));
+	X509_time_adj_ex(X509_getm_notBefore(x), from, 0, &now);
+	X509_time_adj_ex(X509_getm_notAfter(x), to, 0, &now);
+	X509_set_pubkey(x, key);
+	add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+	add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+	ck_assert_int_gt(X509_sign(x, issuer_key, EVP_sha256()), 0);
+	X509_NAME_free(n);
+	return x;
+}
+
+/* anchors_of - a store holding a and b (b may be NULL), through PEM */
+static X509_STORE *
+anchors_of(X509 *a, X509 *b)
+{
+	char path[] = "/tmp/check_dir_cert.XXXXXX";
+	struct buf why = BUF_INIT;
+	X509_STORE *st;
+	FILE *fp;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	PEM_write_X509(fp, a);
+	if (b)
+		PEM_write_X509(fp, b);
+	fclose(fp);
+	st = dir_cert_anchors_load(path, &why);
+	unlink(path);
+	ck_assert_msg(st != NULL, "%s", buf_str(&why));
+	buf_free(&why);
+	return st;
+}
+
 /* anchors - a store holding the test CA, through a PEM file */
 static X509_STORE *
 anchors(void)
@@ -361,6 +408,64 @@ START_TEST(test_mixed)
 }
 END_TEST
 
+/*
+ * An intermediate CA that has expired (or is not valid yet) makes its
+ * certificates unusable, whether it is itself the anchor (partial chain,
+ * as the TSL lists sub-CAs) or sits between the leaf and the root; the
+ * leaf's own dates stay a read-time verdict.
+ */
+START_TEST(test_ca_expired)
+{
+	EVP_PKEY *sub_key = EVP_RSA_gen(2048);
+	X509 *old_sub, *new_sub, *good_sub;
+	X509_STORE *st;
+	struct spec s = {rsa_key, "1-2-ARZT-1", ENC_POL, "keyEncipherment",
+	    -3600, 86400, NULL, sub_key, 0};
+	struct spec old_leaf;
+	struct dir_cert c;
+
+	ck_assert_ptr_nonnull(sub_key);
+	old_sub = make_sub_ca(sub_key, "Sub CA", ca, ca_key, -900, -10);
+	new_sub = make_sub_ca(sub_key, "Sub CA", ca, ca_key, 10, 900);
+	good_sub = make_sub_ca(sub_key, "Sub CA", ca, ca_key, -900, 900);
+
+	/* the expired sub-CA as the anchor */
+	s.issuer = old_sub;
+	st = anchors_of(old_sub, NULL);
+	ck_assert_int_eq(verdict(&s, st, NULL), DIR_CERT_CA_EXPIRED);
+	X509_STORE_free(st);
+	/* between the leaf and the root anchor */
+	st = anchors_of(ca, old_sub);
+	ck_assert_int_eq(verdict(&s, st, NULL), DIR_CERT_CA_EXPIRED);
+	X509_STORE_free(st);
+	/* not valid yet */
+	s.issuer = new_sub;
+	st = anchors_of(new_sub, NULL);
+	ck_assert_int_eq(verdict(&s, st, NULL), DIR_CERT_CA_EXPIRED);
+	X509_STORE_free(st);
+	/* the control: the same leaf under a valid sub-CA is usable */
+	s.issuer = good_sub;
+	st = anchors_of(ca, good_sub);
+	ck_assert_int_eq(verdict(&s, st, &c), DIR_CERT_OK);
+	ck_assert_int_eq(c.static_reason, DIR_CERT_OK);
+	dir_cert_clear(&c);
+	/* an expired leaf under a valid CA: "expired", judged at read time */
+	old_leaf = s;
+	old_leaf.from = -86400;
+	old_leaf.to = -60;
+	ck_assert_int_eq(verdict(&old_leaf, st, &c), DIR_CERT_EXPIRED);
+	ck_assert_int_eq(c.static_reason, DIR_CERT_OK);
+	dir_cert_clear(&c);
+	X509_STORE_free(st);
+	ck_assert_str_eq(dir_cert_reason_code(DIR_CERT_CA_EXPIRED),
+	    "ca-expired");
+	X509_free(old_sub);
+	X509_free(new_sub);
+	X509_free(good_sub);
+	EVP_PKEY_free(sub_key);
+}
+END_TEST
+
 START_TEST(test_codes)
 {
 	int i;
@@ -407,6 +512,7 @@ main(void)
 	tcase_add_test(tc, test_unparsable);
 	tcase_add_test(tc, test_mixed);
 	tcase_add_test(tc, test_codes);
+	tcase_add_test(tc, test_ca_expired);
 	tcase_add_test(tc, test_anchors_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

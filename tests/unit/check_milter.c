@@ -17,6 +17,9 @@
 struct fake {
 	char rcode[8], xcode[16], text[600];
 	int replies;
+	char ops[4000];		/* the edits, one line each */
+	int progress_after_body; /* progress came between body chunks */
+	int bodies;
 };
 
 static const char *
@@ -37,14 +40,71 @@ fake_setreply(void *h, const char *rcode, const char *xcode, const char *text)
 	return 0;
 }
 
+/* fake_log - append one line to the record of edits */
+static void
+fake_log(struct fake *f, const char *line)
+{
+	size_t n = strlen(f->ops);
+
+	snprintf(f->ops + n, sizeof(f->ops) - n, "%s\n", line);
+}
+
 static int
 fake_progress(void *h)
 {
+	struct fake *f = h;
+
+	if (f->bodies)
+		f->progress_after_body = 1;
+	return 0;
+}
+
+static int
+fake_chgfrom(void *h, const char *from)
+{
+	char l[400];
+
+	snprintf(l, sizeof(l), "from %s", from);
+	fake_log(h, l);
+	return 0;
+}
+
+static int
+fake_addheader(void *h, const char *name, const char *value)
+{
+	char l[400];
+
+	snprintf(l, sizeof(l), "add %s[%s]", name, value);
+	fake_log(h, l);
+	return 0;
+}
+
+static int
+fake_chgheader(void *h, const char *name, int index, const char *value)
+{
+	char l[400];
+
+	snprintf(l, sizeof(l), "del %s %d%s", name, index, value ? "?" : "");
+	fake_log(h, l);
+	return 0;
+}
+
+static int
+fake_replacebody(void *h, const unsigned char *p, size_t len)
+{
+	struct fake *f = h;
+	char l[400];
+
+	snprintf(l, sizeof(l), "body %d[%.*s]", (int)len,
+	    (int)(len < 150 ? len : 150), (const char *)p);
+	f->bodies++;
+	fake_log(h, l);
 	return 0;
 }
 
 static const struct mio_ops fake_ops = {fake_getsymval, fake_setreply,
-    fake_progress};
+    fake_progress, fake_chgfrom, fake_addheader, fake_chgheader,
+    fake_replacebody};
 
 static char dir[] = "/tmp/check_milter.XXXXXX";
 static char path[300];
@@ -142,28 +202,113 @@ START_TEST(test_front_fast_path)
 }
 END_TEST
 
-START_TEST(test_gate_holds)
+START_TEST(test_gate_no_directory)
 {
 	struct fake f = {0};
 	struct mio io = {&fake_ops, &f};
 	struct session s;
+	static const unsigned char body[] = "Befund\r\n";
 
-	/* a sender whose policy allows KIM: every check passes, then held */
+	/*
+	 * No DirectoryURI: the gate cannot encrypt, so every KIM recipient
+	 * is tempfailed (On-DirectoryError, 451 4.4.3) and a message without
+	 * an accepted recipient is never transformed or passed.
+	 */
 	open_session(&s, "kimgate");
 	session_begin(&s);
 	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>", NULL),
 	    V_CONTINUE);
 	ck_assert_int_eq(gate_envrcpt(&s, &io,
-	    "<praxis@aerzte.kim.telematik-test>"), V_CONTINUE);
-	ck_assert_int_eq(gate_header(&s, &io, "Subject", "Befund"),
+	    "<praxis@aerzte.kim.telematik-test>"), V_TEMPFAIL);
+	ck_assert_str_eq(f.rcode, "451");
+	ck_assert_str_eq(f.xcode, "4.4.3");
+	/* a recipient outside KimDomains has no business at the gate */
+	ck_assert_int_eq(gate_envrcpt(&s, &io, "<b@example.net>"),
+	    V_TEMPFAIL);
+	ck_assert_str_eq(f.xcode, "4.3.5");
+	ck_assert_int_eq(gate_header(&s, &io, "Subject", " Befund"),
 	    V_CONTINUE);
-	ck_assert_int_eq(gate_body(&s, &io, 100), V_CONTINUE);
+	ck_assert_int_eq(gate_body(&s, &io, body, sizeof(body) - 1),
+	    V_CONTINUE);
 	ck_assert_int_eq(gate_eom(&s, &io), V_TEMPFAIL);
 	ck_assert_str_eq(f.rcode, "451");
-	ck_assert_str_eq(f.xcode, "4.3.0");
-	ck_assert_ptr_nonnull(strstr(f.text, "KIM path not configured yet"));
+	ck_assert_ptr_nonnull(strstr(f.text, "no KIM recipient"));
+	ck_assert_str_eq(f.ops, "");	/* nothing was edited */
 	ck_assert_int_eq(s.in_txn, 0);
 	ck_assert_int_eq(state_active(0), 0);
+}
+END_TEST
+
+START_TEST(test_mail_render)
+{
+	struct mail m = MAIL_INIT;
+	struct buf out = BUF_INIT;
+	static const char *const drop[] = {"X-Kimgate-Route", NULL};
+	struct mail_render_opts o = {"kardio@klinik.kim.telematik-test", drop};
+
+	mail_add_header(&m, "From", " \"Dr. A\" <a@kardio.example>");
+	mail_add_header(&m, "Subject", " long\n\tfolded");
+	mail_add_header(&m, "X-Kimgate-Route", " other");
+	mail_add_header(&m, "To", "<p@aerzte.kim.telematik-test>");
+	mail_add_body(&m, (const unsigned char *)"hi\r\n", 4);
+	ck_assert_int_eq(mail_render(&m, NULL, &out), 0);
+	/* the bytes the client sent: folds get their CR back, space kept */
+	ck_assert_str_eq(buf_str(&out), "From: \"Dr. A\" <a@kardio.example>\r\n"
+	    "Subject: long\r\n\tfolded\r\nX-Kimgate-Route: other\r\n"
+	    "To:<p@aerzte.kim.telematik-test>\r\n\r\nhi\r\n");
+	buf_reset(&out);
+	ck_assert_int_eq(mail_render(&m, &o, &out), 0);
+	ck_assert_str_eq(buf_str(&out), "From: \"Dr. A\" "
+	    "<kardio@klinik.kim.telematik-test>\r\n"
+	    "Subject: long\r\n\tfolded\r\n"
+	    "To:<p@aerzte.kim.telematik-test>\r\n\r\nhi\r\n");
+	/* over the limit: nothing more is kept, and nothing rendered */
+	m.limit = 10;
+	mail_add_body(&m, (const unsigned char *)"0123456789", 10);
+	ck_assert_int_eq(m.overflow, 1);
+	ck_assert_int_eq(mail_render(&m, NULL, &out), -1);
+	mail_clear(&m);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_mail_replace_order)
+{
+	struct fake f = {0};
+	struct mio io = {&fake_ops, &f};
+	struct mail m = MAIL_INIT;
+	struct mail_header route = {(char *)"X-Kimgate-Route", (char *)" kardio"};
+	static const char msg[] = "From: <k@x.kim.telematik-test>\r\n"
+	    "Subject: KOM-LE-Nachricht\r\nX-Long: a\r\n b\r\n\r\nQUJD\r\n";
+
+	mail_add_header(&m, "Received", " one");
+	mail_add_header(&m, "From", " <a@kardio.example>");
+	mail_add_header(&m, "received", " two");
+	mail_add_header(&m, "Thread-Topic", " secret subject");
+	ck_assert_int_eq(mail_replace(&io, &m, NULL, &route, 1,
+	    (const unsigned char *)msg, sizeof(msg) - 1), 0);
+	/*
+	 * Every original header is deleted, the last first: the second
+	 * Received (index 2) before the first (index 1). Then the new
+	 * headers in order (folds as LF), the route header, the body once.
+	 */
+	ck_assert_str_eq(f.ops,
+	    "del Thread-Topic 1\n"
+	    "del received 2\n"
+	    "del From 1\n"
+	    "del Received 1\n"
+	    "add From[ <k@x.kim.telematik-test>]\n"
+	    "add Subject[ KOM-LE-Nachricht]\n"
+	    "add X-Long[ a\n b]\n"
+	    "add X-Kimgate-Route[ kardio]\n"
+	    "body 6[QUJD\r\n]\n");
+	ck_assert_int_eq(f.progress_after_body, 0);
+	/* a header block without its end is refused before any edit */
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(mail_replace(&io, &m, NULL, NULL, 0,
+	    (const unsigned char *)"From: x\r\n", 9), -2);
+	ck_assert_str_eq(f.ops, "");
+	mail_clear(&m);
 }
 END_TEST
 
@@ -220,7 +365,12 @@ START_TEST(test_gate_size)
 	session_begin(&s);
 	ck_assert_int_eq(session_envfrom(&s, &io, "<a@kardio.example>",
 	    small), V_CONTINUE);
-	ck_assert_int_eq(gate_body(&s, &io, 4000), V_CONTINUE);
+	{
+		static unsigned char big4k[4000];
+
+		ck_assert_int_eq(gate_body(&s, &io, big4k, sizeof(big4k)),
+		    V_CONTINUE);
+	}
 	ck_assert_int_eq(gate_eom(&s, &io), V_REJECT);
 	ck_assert_str_eq(f.rcode, "552");
 }
@@ -247,13 +397,14 @@ START_TEST(test_gate_dienstkennung)
 	gate_header(&s, &io, "x-kim-dienstkennung", "KIM-Mail;Default;V1.0");
 	ck_assert_int_eq(gate_eom(&s, &io), V_REJECT);
 	ck_assert_ptr_nonnull(strstr(f.text, "more than one"));
-	/* the allowed one: held as usual */
+	/* the allowed one passes the policy (then: no recipient, 4xx) */
 	memset(&f, 0, sizeof(f));
 	session_begin(&s);
 	session_envfrom(&s, &io, "<a@kardio.example>", NULL);
 	gate_header(&s, &io, "X-KIM-Dienstkennung", "KIM-Mail;Default;V1.0");
 	ck_assert_int_eq(gate_eom(&s, &io), V_TEMPFAIL);
 	ck_assert_str_eq(f.xcode, "4.3.0");
+	ck_assert_ptr_nonnull(strstr(f.text, "no KIM recipient"));
 }
 END_TEST
 
@@ -423,7 +574,9 @@ milter_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_front_fast_path);
-	tcase_add_test(tc, test_gate_holds);
+	tcase_add_test(tc, test_gate_no_directory);
+	tcase_add_test(tc, test_mail_render);
+	tcase_add_test(tc, test_mail_replace_order);
 	tcase_add_loop_test(tc, test_gate_policy_refusal, 0,
 	    sizeof(gate_refusals) / sizeof(gate_refusals[0]));
 	tcase_add_test(tc, test_gate_size);

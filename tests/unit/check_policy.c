@@ -71,6 +71,28 @@ teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* put_at - write text into path with mode */
+static void
+put_at(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* unlink_p - remove pdir/name */
+static int
+unlink_p(const char *name)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", pdir, name);
+	return unlink(path);
+}
+
 /* load - the set of pdir, asserting success */
 static struct policy_set *
 load(void)
@@ -248,7 +270,216 @@ static const struct {
     {OK_HEAD "Default yes\n", "p.conf:1: Sender lines are not allowed in the default policy (line 5 says Default yes)"},
     {OK_HEAD "Default perhaps\n", "p.conf:5: Default \"perhaps\" is not yes or no"},
     {OK_HEAD "Description \"open\n", "p.conf:5: Description: unterminated quoted string"},
+    /* the provider route (issue 7) */
+    {OK_HEAD "KimAccount Kardio\n", "p.conf:5: KimAccount \"Kardio\": an account name has 1 to 48 of a-z, 0-9 and '-'"},
+    {OK_HEAD "KimAccount herz_kreislauf\n", "p.conf:5: KimAccount \"herz_kreislauf\""},
+    {OK_HEAD "KimAccount a123456789b123456789c123456789d123456789e12345678\n", "p.conf:5: KimAccount \"a1234"},
+    {OK_HEAD "KimAccount a\nKimAccount b\n", "p.conf:6: KimAccount is already set at line 5"},
+    {OK_HEAD "ProviderRelay mail.provider.example:465\n", "p.conf:5: ProviderRelay \"mail.provider.example:465\": write [host]:port"},
+    {OK_HEAD "ProviderRelay [mail.provider.example]\n", "p.conf:5: ProviderRelay"},
+    {OK_HEAD "ProviderRelay [mail.provider.example]:0\n", "p.conf:5: ProviderRelay"},
+    {OK_HEAD "ProviderRelay [mail.provider.example]:65536\n", "p.conf:5: ProviderRelay"},
+    {OK_HEAD "ProviderRelay [mail provider]:465\n", "p.conf:5: ProviderRelay"},
+    {OK_HEAD "ProviderClientCert certs/a.pem\n", "p.conf:5: ProviderClientCert \"certs/a.pem\" is not an absolute path"},
+    {OK_HEAD "ProviderClientKey a.key\n", "p.conf:5: ProviderClientKey \"a.key\" is not an absolute path"},
+    {OK_HEAD "ProviderPasswordFile pw\n", "p.conf:5: ProviderPasswordFile \"pw\" is not an absolute path"},
+    {OK_HEAD "ProviderLogin user:x\n", "p.conf:5: ProviderLogin \"user:x\": no blanks, ':'"},
 };
+
+START_TEST(test_route_keys)
+{
+	struct policy_set *set;
+	const struct policy *p;
+
+	put("kardiologie.conf", OK_HEAD
+	    "KimAccount kardio-2\n"
+	    "ProviderRelay [kim.provider.example]:465\n"
+	    "ProviderClientCert /etc/kim-milter/kardio.crt\n"
+	    "ProviderClientKey /etc/kim-milter/kardio.key\n"
+	    "ProviderLogin kardio-login@provider\n"
+	    "ProviderPasswordFile /etc/kim-milter/kardio.pw\n");
+	put("radiologie.conf", "Sender r@klinikum.example\nKimSending yes\n"
+	    "KimAddress r@klinikum.kim.telematik\nCardPool radiologie\n");
+	set = load();
+	p = policy_set_get(set, 0);
+	ck_assert_str_eq(policy_kim_account(p), "kardio-2");
+	ck_assert_str_eq(policy_provider_relay(p), "[kim.provider.example]:465");
+	ck_assert_str_eq(policy_provider_client_cert(p), "/etc/kim-milter/kardio.crt");
+	ck_assert_str_eq(policy_provider_client_key(p), "/etc/kim-milter/kardio.key");
+	ck_assert_str_eq(policy_provider_login(p), "kardio-login@provider");
+	ck_assert_str_eq(policy_provider_password_file(p), "/etc/kim-milter/kardio.pw");
+	ck_assert_int_eq(policy_line(p, "KimAccount"), 5);
+	/* defaults: the file stem, the conf's relay, the KIM address */
+	p = policy_set_get(set, 1);
+	ck_assert_str_eq(policy_kim_account(p), "radiologie");
+	ck_assert_ptr_null(policy_provider_relay(p));
+	ck_assert_ptr_null(policy_provider_client_cert(p));
+	ck_assert_ptr_null(policy_provider_client_key(p));
+	ck_assert_str_eq(policy_provider_login(p), "r@klinikum.kim.telematik");
+	ck_assert_ptr_null(policy_provider_password_file(p));
+	/* the built-in default sends no KIM and has no account */
+	ck_assert_ptr_null(policy_kim_account(policy_set_default(set)));
+	policy_set_unref(set);
+	ck_assert(policy_relay_valid("[192.0.2.1]:465"));
+	ck_assert(policy_relay_valid("[ipv6:2001:db8::1]:465"));
+	ck_assert(!policy_relay_valid("[x]:4650000"));
+	ck_assert(!policy_relay_valid("[]:465"));
+	ck_assert(policy_account_valid("a"));
+	ck_assert(!policy_account_valid(""));
+	ck_assert(!policy_account_valid(NULL));
+}
+END_TEST
+
+START_TEST(test_account_default)
+{
+	struct policy_set *set;
+
+	/* a file name that is no account: lower-cased when it can be */
+	put("Kardio-Logie.conf", OK_HEAD);
+	set = load();
+	ck_assert_str_eq(policy_kim_account(policy_set_get(set, 0)),
+	    "kardio-logie");
+	policy_set_unref(set);
+	/* a sending policy whose stem cannot be an account needs the key */
+	ck_assert_int_eq(unlink_p("Kardio-Logie.conf"), 0);
+	put("herz_kreislauf.conf", OK_HEAD);
+	load_fails("herz_kreislauf.conf:2: KimSending yes needs KimAccount "
+	    "(the provider account, 1 to 48 of a-z, 0-9 and '-'): the file "
+	    "name \"herz_kreislauf\" cannot be the default", NULL);
+	put("herz_kreislauf.conf", OK_HEAD "KimAccount herz\n");
+	set = load();
+	ck_assert_str_eq(policy_kim_account(policy_set_get(set, 0)), "herz");
+	policy_set_unref(set);
+	/* one that sends no KIM needs no account */
+	put("herz_kreislauf.conf", "Sender a@klinikum.example\nKimSending no\n");
+	set = load();
+	ck_assert_ptr_null(policy_kim_account(policy_set_get(set, 0)));
+	policy_set_unref(set);
+}
+END_TEST
+
+START_TEST(test_lint_accounts)
+{
+	struct policy_set *set;
+	struct buf diag = BUF_INIT, notes = BUF_INIT;
+
+	/* b shares a's account with another address; c shares a's address
+	 * with another account; d is on its own; e sends no KIM */
+	put("a.conf", OK_HEAD "KimAccount kardio\n");
+	put("b.conf", "Sender b@klinikum.example\nKimSending yes\n"
+	    "KimAddress b@klinikum.kim.telematik\nCardPool klinikum\n"
+	    "KimAccount kardio\n");
+	put("c.conf", "Sender c@klinikum.example\nKimSending yes\n"
+	    "KimAddress a@klinikum.kim.telematik\nCardPool klinikum\n");
+	put("d.conf", "Sender d@klinikum.example\nKimSending yes\n"
+	    "KimAddress d@klinikum.kim.telematik\nCardPool klinikum\n");
+	put("e.conf", "Sender e@klinikum.example\nKimSending no\n"
+	    "KimAddress a@klinikum.kim.telematik\n");
+	set = load();
+	ck_assert_int_eq(policy_lint(set, conf, NULL, &diag, &notes), 2);
+	ck_assert_msg(strstr(buf_str(&diag), "b.conf:5: KimAccount kardio is "
+	    "also the account of ") != NULL, "%s", buf_str(&diag));
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf (a@klinikum.kim."
+	    "telematik), here of b@klinikum.kim.telematik"));
+	ck_assert_msg(strstr(buf_str(&diag), "c.conf:3: KimAddress "
+	    "a@klinikum.kim.telematik has KimAccount kardio in ") != NULL,
+	    "%s", buf_str(&diag));
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf, here c"));
+	ck_assert_ptr_null(strstr(buf_str(&diag), "d.conf"));
+	ck_assert_ptr_null(strstr(buf_str(&diag), "e.conf"));
+	/* no relay anywhere: a note, not a problem */
+	ck_assert_msg(strstr(buf_str(&notes), "no ProviderRelay in "
+	    "kim-milter.conf nor in the policies of the accounts kardio, "
+	    "kardio, c, d: ") != NULL, "%s", buf_str(&notes));
+	buf_free(&diag);
+	buf_free(&notes);
+	policy_set_unref(set);
+}
+END_TEST
+
+START_TEST(test_lint_provider_files)
+{
+	struct policy_set *set;
+	struct buf diag = BUF_INIT, notes = BUF_INIT, text = BUF_INIT;
+	char f[600];
+
+	/* pw: mode 0644 (everyone reads it); key: missing; cert alone in b */
+	snprintf(f, sizeof(f), "%s/pw", dir);
+	put_at(f, "secret\n", 0644);
+	snprintf(f, sizeof(f), "%s/crt", dir);
+	put_at(f, "-----BEGIN CERTIFICATE-----\n", 0644);
+	(void)buf_printf(&text, OK_HEAD "ProviderRelay [p.example]:465\n"
+	    "ProviderClientCert %s/crt\nProviderClientKey %s/missing.key\n"
+	    "ProviderPasswordFile %s/pw\n", dir, dir, dir);
+	put("a.conf", buf_str(&text));
+	buf_reset(&text);
+	(void)buf_printf(&text, "Sender b@klinikum.example\nKimSending yes\n"
+	    "KimAddress b@klinikum.kim.telematik\nCardPool klinikum\n"
+	    "ProviderClientCert %s/crt\n", dir);
+	put("b.conf", buf_str(&text));
+	set = load();
+	ck_assert_int_eq(policy_lint(set, conf, NULL, &diag, &notes), 3);
+	ck_assert_msg(strstr(buf_str(&diag), "a.conf:7: ProviderClientKey ")
+	    != NULL && strstr(buf_str(&diag), "/missing.key: No such file or "
+	    "directory") != NULL, "%s", buf_str(&diag));
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf:8: "
+	    "ProviderPasswordFile "));
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "/pw is readable by "
+	    "everyone (chmod o-r "));
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "b.conf:5: "
+	    "ProviderClientCert without ProviderClientKey: give the account's "
+	    "client certificate and its key, or neither"));
+	policy_set_unref(set);
+	/* fixed: a key, the password file 0640, b without a certificate */
+	buf_reset(&diag);
+	snprintf(f, sizeof(f), "%s/missing.key", dir);
+	put_at(f, "k\n", 0600);
+	snprintf(f, sizeof(f), "%s/pw", dir);
+	ck_assert_int_eq(chmod(f, 0640), 0);
+	put("b.conf", "Sender b@klinikum.example\nKimSending yes\n"
+	    "KimAddress b@klinikum.kim.telematik\nCardPool klinikum\n");
+	set = load();
+	ck_assert_msg(policy_lint(set, conf, NULL, &diag, &notes) == 0, "%s",
+	    buf_str(&diag));
+	policy_set_unref(set);
+	buf_free(&diag);
+	buf_free(&notes);
+	buf_free(&text);
+}
+END_TEST
+
+START_TEST(test_conf_relay)
+{
+	struct policy_set *set;
+	struct buf diag = BUF_INIT, notes = BUF_INIT;
+	struct conf *saved = conf;
+	char path[400];
+	FILE *fp;
+
+	/* the default is empty */
+	ck_assert_ptr_null(conf->provider_relay);
+	snprintf(path, sizeof(path), "%s/relay.conf", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("KimDomains kim.telematik\nCard smcb1 pool=klinikum "
+	    "backend=soft\nProviderRelay kim.provider.example\n", fp);
+	fclose(fp);
+	conf = conf_load(path, &diag);
+	ck_assert_msg(conf != NULL, "%s", buf_str(&diag));
+	ck_assert_str_eq(conf->provider_relay, "kim.provider.example");
+	put("a.conf", OK_HEAD);
+	set = load();
+	ck_assert_int_eq(policy_lint(set, conf, NULL, &diag, &notes), 1);
+	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "relay.conf: "
+	    "ProviderRelay \"kim.provider.example\": write [host]:port"));
+	ck_assert_ptr_null(strstr(buf_str(&notes), "no ProviderRelay"));
+	policy_set_unref(set);
+	conf_unref(conf);
+	conf = saved;
+	buf_free(&diag);
+	buf_free(&notes);
+}
+END_TEST
 
 START_TEST(test_errors)
 {
@@ -391,6 +622,33 @@ START_TEST(test_precedence)
 		ck_assert_ptr_null(why.file);
 		ck_assert_ptr_eq(p, policy_set_default(set));
 	}
+	policy_set_unref(set);
+}
+END_TEST
+
+START_TEST(test_own_kim_address)
+{
+	struct policy_set *set;
+	const struct policy *p;
+	struct policy_why why;
+
+	/*
+	 * The gate sets a department's KIM address as the envelope sender;
+	 * after "postsuper -r" that mail comes back with it and must find
+	 * its department, not the default policy (which refuses KIM).
+	 */
+	put("kardio.conf", "Sender *@kardio.example\nKimSending yes\n"
+	    "KimAddress kardio@klinik.kim.telematik\nCardPool klinikum\n");
+	put("verw.conf", "Sender *@verw.example\nKimSending no\n"
+	    "KimAddress verw@klinik.kim.telematik\n");
+	set = load();
+	p = policy_match_why(set, "<Kardio@Klinik.KIM.telematik>", &why);
+	ck_assert_str_eq(policy_name(p), "kardio");
+	ck_assert_int_eq(why.kind, POLICY_WHY_KIM_ADDRESS);
+	ck_assert_int_eq(why.line, 3);
+	/* a KIM address of a policy that may not send KIM: default */
+	p = policy_match_why(set, "verw@klinik.kim.telematik", &why);
+	ck_assert_ptr_eq(p, policy_set_default(set));
 	policy_set_unref(set);
 }
 END_TEST
@@ -633,7 +891,8 @@ START_TEST(test_lint)
 	put("e.conf", "Sender e@klinikum.example\nKimSending no\n");
 	set = load();
 	/* without a directory: the pools clash, the check is skipped */
-	ck_assert_int_eq(policy_lint(set, conf, NULL, &diag, &notes), 1);
+	/* ... and a and c give one address two provider accounts */
+	ck_assert_int_eq(policy_lint(set, conf, NULL, &diag, &notes), 2);
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "c.conf:4: KimAddress "
 	    "a@klinikum.kim.telematik is also used in "));
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf:3 with CardPool "
@@ -642,7 +901,7 @@ START_TEST(test_lint)
 	    "directory check skipped: no directory configured"));
 	buf_reset(&diag);
 	buf_reset(&notes);
-	ck_assert_int_eq(policy_lint(set, conf, &dc, &diag, &notes), 1);
+	ck_assert_int_eq(policy_lint(set, conf, &dc, &diag, &notes), 2);
 	ck_assert_ptr_nonnull(strstr(buf_str(&notes),
 	    "directory check skipped: DirectoryURI is not set"));
 	buf_reset(&diag);
@@ -650,7 +909,7 @@ START_TEST(test_lint)
 	/* with one: a@ (a, c) unusable, b not asked, d unknown; e sends no KIM */
 	dc.known = dir_stub;
 	dc.arg = &calls;
-	ck_assert_int_eq(policy_lint(set, conf, &dc, &diag, &notes), 5);
+	ck_assert_int_eq(policy_lint(set, conf, &dc, &diag, &notes), 6);
 	ck_assert_int_eq(calls, 4);
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "a.conf:3: KimAddress "
 	    "a@klinikum.kim.telematik: no valid certificate"));
@@ -682,8 +941,9 @@ START_TEST(test_check)
 	put("a.conf", OK_HEAD);
 	put("b.conf", "Sender b@klinikum.example\nKimSending yes\n"
 	    "KimAddress a@klinikum.kim.telematik\nCardPool radiologie\n");
+	/* the shared address, with two provider accounts (a and b) */
 	ck_assert_int_eq(policy_check(pdir, conf, NULL, &diag, &notes,
-	    &set), 1);
+	    &set), 2);
 	ck_assert_ptr_nonnull(set);
 	ck_assert_uint_eq(policy_set_count(set), 2);
 	ck_assert_ptr_nonnull(strstr(buf_str(&diag), "b.conf:3: KimAddress"));
@@ -773,6 +1033,11 @@ policy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_route_keys);
+	tcase_add_test(tc, test_account_default);
+	tcase_add_test(tc, test_lint_accounts);
+	tcase_add_test(tc, test_lint_provider_files);
+	tcase_add_test(tc, test_conf_relay);
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_quote_problem_in_description);
 	tcase_add_test(tc, test_all_or_nothing);
@@ -781,6 +1046,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_missing_dir);
 	tcase_add_test(tc, test_empty_dir);
 	tcase_add_loop_test(tc, test_precedence, 0, sizeof(prec) / sizeof(prec[0]));
+	tcase_add_test(tc, test_own_kim_address);
 	tcase_add_test(tc, test_tie);
 	tcase_add_test(tc, test_no_tie_between_kinds);
 	tcase_add_test(tc, test_default_file);
