@@ -16,23 +16,28 @@ PKGS="build-essential autoconf automake libtool pkg-config
 	libmilter-dev libssl-dev openssl libpcsclite-dev pcscd vsmartcard-vpcd
 	libhiredis-dev redis-server libldap-dev slapd ldap-utils check
 	postfix swaks miltertest libclang-rt-14-dev clang valgrind
-	util-linux procps iproute2 ca-certificates"
+	util-linux procps iproute2 ca-certificates
+	libnet-ssleay-perl libsasl2-modules"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-	apt-get update -q
-	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
+if [ -z "$missing" ]; then
+	exit 0
 fi
-# Debian's package scripts may start services on machines with an init
-# system; the tests run private instances and need the ports free.
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+# Debian's package scripts may have started the services just installed; the
+# tests and the demo run private instances and need the ports free. Only
+# what this run installed is stopped, and only through its init script: an
+# admin's running services are never touched (on systemd machines nothing
+# is stopped at all).
+[ -d /run/systemd/system ] && exit 0
 for svc in postfix redis-server slapd pcscd; do
-	if command -v service >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-		:	# systemd machine: leave the admin's services alone
-	else
-		pkill -x "$svc" 2>/dev/null || true
-	fi
+	case " $(echo $missing) " in
+	*" $svc "*)
+		service "$svc" stop >/dev/null 2>&1 || true ;;
+	esac
 done
 exit 0
