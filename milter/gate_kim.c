@@ -210,7 +210,6 @@ gate_already_kim(struct session *s, struct mio *io, const struct policy *p,
     const char *kim, const char *account, int *handled)
 {
 	struct kim_envelope env;
-	struct policy_decision d;
 	struct buf msg = BUF_INIT, why = BUF_INIT, from = BUF_INIT;
 	enum verdict v = V_CONTINUE;
 	char line[400];
@@ -222,10 +221,7 @@ gate_already_kim(struct session *s, struct mio *io, const struct policy *p,
 	memset(&env, 0, sizeof(env));
 	if (mail_render(&s->mail, NULL, &msg) < 0) {
 		*handled = 1;
-		mio_setreply(io, "451", "4.3.0", "kim-milter: out of memory; "
-		    "the mail stays queued");
-		session_end(s, "tempfail", "out of memory");
-		v = V_TEMPFAIL;
+		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;
 	}
 	rc = kim_inspect(msg.data, msg.len, &env, &why);
@@ -239,10 +235,7 @@ gate_already_kim(struct session *s, struct mio *io, const struct policy *p,
 	}
 	*handled = 1;
 	if (rc != KIM_OK) {
-		mio_setreply(io, "451", "4.3.0", "kim-milter: out of memory; "
-		    "the mail stays queued");
-		session_end(s, "tempfail", "out of memory");
-		v = V_TEMPFAIL;
+		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;
 	}
 	buf_reset(&why);
@@ -256,10 +249,8 @@ gate_already_kim(struct session *s, struct mio *io, const struct policy *p,
 	}
 	if (rc == 1) {
 		if (route_only(s, io, kim, account) < 0) {
-			mio_setreply(io, "451", "4.3.0", "kim-milter: the MTA "
-			    "refused a message edit; the mail stays queued");
-			session_end(s, "tempfail", "MTA refused an edit");
-			v = V_TEMPFAIL;
+			v = session_tempfail(s, io, "4.3.0", "the MTA refused "
+			    "a message edit");
 			goto out;
 		}
 		snprintf(line, sizeof(line), "already a KIM message, passed "
@@ -271,10 +262,8 @@ gate_already_kim(struct session *s, struct mio *io, const struct policy *p,
 	}
 	snprintf(line, sizeof(line), "an encrypted message that cannot pass "
 	    "the gate: %s", buf_str(&why));
-	policy_decide_failure(p, rc < 0 ? POLICY_FAIL_DIRECTORY :
-	    POLICY_FAIL_DENIED, line, &d);
-	v = session_reply(s, io, &d);
-	session_end(s, v == V_REJECT ? "reject" : "tempfail", line);
+	v = session_refuse(s, io, p, rc < 0 ? POLICY_FAIL_DIRECTORY :
+	    POLICY_FAIL_DENIED, line);
 out:
 	kim_envelope_free(&env);
 	buf_free(&msg);

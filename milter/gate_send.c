@@ -77,34 +77,6 @@ progress(void *arg)
 	(void)mio_progress(arg);
 }
 
-/* refuse - the policy's answer for a failure class; ends the transaction */
-static enum verdict
-refuse(struct session *s, struct mio *io, const struct policy *p,
-    enum policy_failure f, const char *why)
-{
-	struct policy_decision d;
-	enum verdict v;
-
-	policy_decide_failure(p, f, why, &d);
-	v = session_reply(s, io, &d);
-	session_end(s, v == V_REJECT ? "reject" : "tempfail", why);
-	return v;
-}
-
-/* tempfail - a 4xx whatever the policy says (MTA or internal trouble) */
-static enum verdict
-tempfail(struct session *s, struct mio *io, const char *xcode,
-    const char *why)
-{
-	char text[480];
-
-	snprintf(text, sizeof(text), "kim-milter: %.400s; the mail stays "
-	    "queued", why);
-	mio_setreply(io, "451", xcode, text);
-	session_end(s, "tempfail", why);
-	return V_TEMPFAIL;
-}
-
 /*
  * sender_party - the sender's own KIM address and its encryption
  * certificates (A_2111-01: the sender gets a copy it can read). No usable
@@ -126,7 +98,7 @@ sender_party(struct session *s, struct mio *io, const struct policy *p,
 		snprintf(why, sizeof(why), "the KIM directory cannot be asked "
 		    "for the sender's own address %s: %s", kim,
 		    pt->sender_res ? pt->sender_res->reason : "out of memory");
-		return refuse(s, io, p, POLICY_FAIL_DIRECTORY, why);
+		return session_refuse(s, io, p, POLICY_FAIL_DIRECTORY, why);
 	}
 	snprintf(why, sizeof(why), "sender's KIM address %s has no usable "
 	    "encryption certificate in the KIM directory (%s)", kim,
@@ -137,12 +109,7 @@ sender_party(struct session *s, struct mio *io, const struct policy *p,
 		snprintf(d.rcode, sizeof(d.rcode), "553");
 		snprintf(d.xcode, sizeof(d.xcode), "5.1.8");
 	}
-	{
-		enum verdict v = session_reply(s, io, &d);
-
-		session_end(s, v == V_REJECT ? "reject" : "tempfail", why);
-		return v;
-	}
+	return session_finish(s, io, &d, why);
 }
 
 /* parties_build - sender and recipients with their usable certificates */
@@ -162,15 +129,15 @@ parties_build(struct session *s, struct mio *io, const struct policy *p,
 	pt->certs = calloc(total + 1, sizeof(*pt->certs));
 	pt->rcpts = calloc(s->nrcpts + 1, sizeof(*pt->rcpts));
 	if (pt->certs == NULL || pt->rcpts == NULL)
-		return tempfail(s, io, "4.3.0", "out of memory");
+		return session_tempfail(s, io, "4.3.0", "out of memory");
 	if (usable_certs(pt, &pt->sender, pt->sender_res) < 0)
-		return tempfail(s, io, "4.3.0", "the sender's certificates "
+		return session_tempfail(s, io, "4.3.0", "the sender's certificates "
 		    "became unusable during the transaction");
 	for (i = 0; i < s->nrcpts; i++) {
 		if (usable_certs(pt, &pt->rcpts[i], s->rcpts[i].res) < 0) {
 			snprintf(why, sizeof(why), "recipient %s has no usable "
 			    "certificate", s->rcpts[i].addr);
-			return refuse(s, io, p, POLICY_FAIL_NO_CERTIFICATE,
+			return session_refuse(s, io, p, POLICY_FAIL_NO_CERTIFICATE,
 			    why);
 		}
 		pt->nrcpts++;
@@ -188,8 +155,8 @@ card_failure(struct session *s, struct mio *io, const struct policy *p,
 	snprintf(why, sizeof(why), "card pool %s: %s (%s)",
 	    policy_card_pool(p), what, card_err_str(cerr));
 	if (card_err_transient(cerr))
-		return tempfail(s, io, "4.3.0", why);
-	return refuse(s, io, p, POLICY_FAIL_CARD, why);
+		return session_tempfail(s, io, "4.3.0", why);
+	return session_refuse(s, io, p, POLICY_FAIL_CARD, why);
 }
 
 /* message_id - the Message-ID of the rendered message, for the log */
@@ -253,12 +220,12 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	memset(&pt, 0, sizeof(pt));
 	card_deadline(&deadline, (long)s->conf->gate_timeout * 1000);
 	if (kim == NULL || account == NULL) {
-		v = refuse(s, io, p, POLICY_FAIL_DENIED, "the policy names no "
+		v = session_refuse(s, io, p, POLICY_FAIL_DENIED, "the policy names no "
 		    "KimAddress or KimAccount; see kim-milter-policy(5)");
 		goto out;
 	}
 	if (s->nrcpts == 0) {
-		v = tempfail(s, io, "4.3.0", "no KIM recipient was accepted");
+		v = session_tempfail(s, io, "4.3.0", "no KIM recipient was accepted");
 		goto out;
 	}
 	v = gate_already_kim(s, io, p, kim, account, &rc);
@@ -268,7 +235,7 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 		goto out;
 	message_id(s);
 	if (mail_render(&s->mail, &ro, &in) < 0) {
-		v = tempfail(s, io, "4.3.0", "out of memory");
+		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;
 	}
 	pool = card_pools_find(s->rt->cards, policy_card_pool(p));
@@ -277,7 +244,7 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 		    "Card line with pool=%s to kim-milter.conf",
 		    policy_card_pool(p) ? policy_card_pool(p) : "(none)",
 		    policy_card_pool(p) ? policy_card_pool(p) : "NAME");
-		v = refuse(s, io, p, POLICY_FAIL_CARD, line);
+		v = session_refuse(s, io, p, POLICY_FAIL_CARD, line);
 		goto out;
 	}
 	rc = card_pool_acquire(pool, card_match_osig, NULL, &deadline,
@@ -311,18 +278,18 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	if (rc == KIM_E_INPUT) {
 		snprintf(line, sizeof(line), "the message cannot be made a KIM "
 		    "message: %s", buf_str(&why));
-		v = refuse(s, io, p, POLICY_FAIL_DENIED, line);
+		v = session_refuse(s, io, p, POLICY_FAIL_DENIED, line);
 		goto out;
 	}
 	if (rc < 0) {
 		snprintf(line, sizeof(line), "encoding failed: %s: %s",
 		    kim_err_str(rc), buf_str(&why));
-		v = tempfail(s, io, "4.3.0", line);
+		v = session_tempfail(s, io, "4.3.0", line);
 		goto out;
 	}
 	/* from here on nothing but the edits goes to the MTA */
 	if (apply(s, io, kim, account, &out) < 0) {
-		v = tempfail(s, io, "4.3.0", "the MTA refused a message edit");
+		v = session_tempfail(s, io, "4.3.0", "the MTA refused a message edit");
 		goto out;
 	}
 	snprintf(line, sizeof(line), "kim message-id=%s sender=%s account=%s "

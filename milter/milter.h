@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "mail.h"
+#include "policy.h"
 
 struct card_pools;
 struct dir;
@@ -150,6 +151,20 @@ enum verdict session_envfrom(struct session *s, struct mio *io,
 struct policy_decision;
 enum verdict session_reply(struct session *s, struct mio *io,
     const struct policy_decision *d);
+/*
+ * End-of-message answers that also end the transaction (one log line):
+ * session_finish - a decision already made (d), logged with why;
+ * session_refuse - the policy's action for a failure class;
+ * session_tempfail - 451 xcode whatever the policy says (MTA trouble,
+ *   memory, a passing card problem), text "kim-milter: WHY; the mail
+ *   stays queued".
+ */
+enum verdict session_finish(struct session *s, struct mio *io,
+    const struct policy_decision *d, const char *why);
+enum verdict session_refuse(struct session *s, struct mio *io,
+    const struct policy *p, enum policy_failure f, const char *why);
+enum verdict session_tempfail(struct session *s, struct mio *io,
+    const char *xcode, const char *why);
 
 /* --- milter_state.c --- */
 enum stat_event {

@@ -160,3 +160,39 @@ session_reply(struct session *s, struct mio *io,
 	mio_setreply(io, d->rcode, d->xcode, d->reason);
 	return d->verdict == POLICY_REJECT ? V_REJECT : V_TEMPFAIL;
 }
+
+/* session_refuse - the policy's answer for a failure; ends the transaction */
+enum verdict
+session_refuse(struct session *s, struct mio *io, const struct policy *p,
+    enum policy_failure f, const char *why)
+{
+	struct policy_decision d;
+
+	policy_decide_failure(p, f, why, &d);
+	return session_finish(s, io, &d, why);
+}
+
+/* session_finish - answer a decision and end the transaction with it */
+enum verdict
+session_finish(struct session *s, struct mio *io,
+    const struct policy_decision *d, const char *why)
+{
+	enum verdict v = session_reply(s, io, d);
+
+	session_end(s, v == V_REJECT ? "reject" : "tempfail", why);
+	return v;
+}
+
+/* session_tempfail - a 4xx whatever the policy says; ends the transaction */
+enum verdict
+session_tempfail(struct session *s, struct mio *io, const char *xcode,
+    const char *why)
+{
+	char text[480];
+
+	snprintf(text, sizeof(text), "kim-milter: %.400s; the mail stays "
+	    "queued", why);
+	mio_setreply(io, "451", xcode, text);
+	session_end(s, "tempfail", why);
+	return V_TEMPFAIL;
+}

@@ -128,52 +128,34 @@ gate_body(struct session *s, struct mio *io, const unsigned char *p,
 	return V_CONTINUE;
 }
 
-/* gate_refuse - answer a decision at the end of message and log it */
-static enum verdict
-gate_refuse(struct session *s, struct mio *io, const struct policy *p,
-    enum policy_failure f, const char *why)
-{
-	struct policy_decision d;
-	enum verdict v;
-
-	policy_decide_failure(p, f, why, &d);
-	v = session_reply(s, io, &d);
-	session_end(s, v == V_REJECT ? "reject" : "tempfail", why);
-	return v;
-}
-
 /* gate_eom - the policy's checks, then sign, encrypt and replace */
 enum verdict
 gate_eom(struct session *s, struct mio *io)
 {
 	const struct policy *p = policy_match(s->rt->policies, s->sender);
 	struct policy_decision d;
-	enum verdict v;
 	char why[200];
 
 	s->msg_size = s->mail.size;
 	if (s->mail.nomem)
-		return gate_refuse(s, io, p, POLICY_FAIL_INTERNAL,
+		return session_refuse(s, io, p, POLICY_FAIL_INTERNAL,
 		    "out of memory while receiving the message");
 	if (s->dk_seen > 1)
-		return gate_refuse(s, io, p, POLICY_FAIL_DENIED,
+		return session_refuse(s, io, p, POLICY_FAIL_DENIED,
 		    "the message has more than one X-KIM-Dienstkennung header");
 	if (mail_count(&s->mail, "From") > 1)
-		return gate_refuse(s, io, p, POLICY_FAIL_DENIED,
+		return session_refuse(s, io, p, POLICY_FAIL_DENIED,
 		    "the message has more than one From header");
 	policy_gate_eom(p, s->sender, s->mail.size,
 	    s->dk_seen ? s->dienstkennung : NULL, &d);
-	if (d.verdict != POLICY_PASS) {
-		v = session_reply(s, io, &d);
-		session_end(s, v == V_REJECT ? "reject" : "tempfail", d.reason);
-		return v;
-	}
+	if (d.verdict != POLICY_PASS)
+		return session_finish(s, io, &d, d.reason);
 	if (s->mail.overflow) {
 		/* policy_gate_eom saw the size; this is a second guard */
 		snprintf(why, sizeof(why), "message size %zu exceeds the KIM "
 		    "limit of %zu bytes of policy %s", s->mail.size,
 		    policy_max_size(p), policy_name(p));
-		return gate_refuse(s, io, p, POLICY_FAIL_OVERSIZE, why);
+		return session_refuse(s, io, p, POLICY_FAIL_OVERSIZE, why);
 	}
 	return gate_send(s, io, p, d.dienstkennung);
 }

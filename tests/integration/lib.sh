@@ -660,6 +660,32 @@ kim_gate_policy()
 	EOF
 }
 
+# kim_gate_milter_conf [LINE...] - with tests/dir/harness.sh loaded and its
+# slapd, Redis and $CONF set up: the test hospital's policy with the
+# klinikum's KIM address (kardiologie, account kardiologie), the directory
+# lines of $CONF, LINEs, and the klinikum's soft card with its RSA OSIG key
+# only (so the signature is RSA-PSS, which openssl can judge); prints the
+# path of the kim-milter.conf
+KIM_GATE_ADDR=kardiologie@klinikum-nord.kim.telematik-test
+kim_gate_milter_conf()
+{
+	local k=$PKI/klinikum f
+	local -a dirl
+	kim_gate_policy "$KIM_GATE_ADDR" kardiologie
+	mapfile -t dirl < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
+	f=$(kim_milter_conf "${dirl[@]}" "$@")
+	sed -i "s|^Card testcard .*|Card testcard pool=klinik backend=soft key=$k/osig-rsa.key,$k/enc-rsa.key,$k/enc-ecc.key cert=$k/osig-rsa.pem,$k/enc-rsa.pem,$k/enc-ecc.pem|" "$f"
+	echo "$f"
+}
+
+# kim_dir_up - slapd, Redis and $CONF of the directory harness, or bail out
+kim_dir_up()
+{
+	start_slapd || { echo "Bail out! slapd did not start"; exit 1; }
+	start_redis || { echo "Bail out! redis did not start"; exit 1; }
+	write_conf
+}
+
 # kim_milter_conf [LINE...] - write a test kim-milter.conf (plus LINEs) to
 # $KIM_T/milter/kim-milter.conf and print its path
 kim_milter_conf()

@@ -36,11 +36,9 @@ kim_init 20
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
 D=aerzte.kim.telematik-test
-KIMADDR=kardiologie@klinikum-nord.kim.telematik-test
+KIMADDR=$KIM_GATE_ADDR
 STRIP=$top_builddir/tests/codec/cms_strip
-start_slapd || { echo "Bail out! slapd did not start"; exit 1; }
-start_redis || { echo "Bail out! redis did not start"; exit 1; }
-write_conf
+kim_dir_up
 pcsc_start "$KIM_T/pcsc" || { echo "Bail out! no private pcscd"; exit 1; }
 export PCSCLITE_CSOCK_NAME
 
@@ -88,9 +86,7 @@ esac
 pf_postconf pf -P "$gsvc/smtpd_milters=${gm%\}}, content_timeout=4s}"
 pf_reload pf
 
-kim_gate_policy "$KIMADDR" kardiologie
-mapfile -t extra < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
-mconf=$(kim_milter_conf "${extra[@]}" "GateTimeout 60s")
+mconf=$(kim_gate_milter_conf "GateTimeout 60s")
 sed -i "s|^Card testcard .*|Card smcb pool=klinik backend=pcsc reader=\"Virtual PCD 00 00\" pin-file=$KIM_T/pin state-file=$KIM_T/card.state|" "$mconf"
 start_milter "$mconf" || { echo "Bail out! milter did not start"; exit 1; }
 

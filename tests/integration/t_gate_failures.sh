@@ -22,18 +22,13 @@ kim_init 15
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
 D=aerzte.kim.telematik-test
-KIMADDR=kardiologie@klinikum-nord.kim.telematik-test
-start_slapd || { echo "Bail out! slapd did not start"; exit 1; }
-start_redis || { echo "Bail out! redis did not start"; exit 1; }
-write_conf
+KIMADDR=$KIM_GATE_ADDR
+kim_dir_up
 kim_start_all || { echo "Bail out! Postfix did not start"; exit 1; }
-kim_gate_policy "$KIMADDR" kardiologie
+K=$PKI/klinikum
+mconf=$(kim_gate_milter_conf)
 # a small maximum, so that "oversize" needs no large message
 printf 'MaxMessageSize 20K\n' >>"$KIM_T/milter/policy.d/klinik.conf"
-K=$PKI/klinikum
-mapfile -t extra < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
-mconf=$(kim_milter_conf "${extra[@]}")
-sed -i "s|^Card testcard .*|Card testcard pool=klinik backend=soft key=$K/osig-rsa.key,$K/enc-rsa.key,$K/enc-ecc.key cert=$K/osig-rsa.pem,$K/enc-rsa.pem,$K/enc-ecc.pem|" "$mconf"
 start_milter "$mconf" || { echo "Bail out! milter did not start"; exit 1; }
 PFC=$(pf_dir pf)/etc
 A=arzt@klinik.example

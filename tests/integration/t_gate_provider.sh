@@ -27,12 +27,10 @@ PROV_T=$KIM_T
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
 D=aerzte.kim.telematik-test
-KIMADDR=kardiologie@klinikum-nord.kim.telematik-test
+KIMADDR=$KIM_GATE_ADDR
 MAILBOX=kardiologie-postfach@klinik.example
 PROV_USER=$KIMADDR
-start_slapd || { echo "Bail out! slapd did not start"; exit 1; }
-start_redis || { echo "Bail out! redis did not start"; exit 1; }
-write_conf
+kim_dir_up
 
 # the provider stand-in first: its port is the nexthop of the shipped
 # kim_route_checks rule (pf_subst puts SINK_PORT_prov there)
@@ -59,11 +57,7 @@ pf_postconf pf -P "$s/smtp_tls_wrappermode=yes" \
 chmod -R a+rX "$PROV_T/pki"
 pf_start pf || { echo "Bail out! Postfix did not start"; exit 1; }
 
-kim_gate_policy "$KIMADDR" kardiologie
-K=$PKI/klinikum
-mapfile -t extra < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
-mconf=$(kim_milter_conf "${extra[@]}")
-sed -i "s|^Card testcard .*|Card testcard pool=klinik backend=soft key=$K/osig-rsa.key,$K/enc-rsa.key,$K/enc-ecc.key cert=$K/osig-rsa.pem,$K/enc-rsa.pem,$K/enc-ecc.pem|" "$mconf"
+mconf=$(kim_gate_milter_conf)
 start_milter "$mconf" || { echo "Bail out! milter did not start"; exit 1; }
 
 A=arzt@klinik.example

@@ -16,21 +16,16 @@ kim_init 24
 trap 'rc=$?; dir_cleanup; (exit $rc); kim_teardown' EXIT
 
 D=aerzte.kim.telematik-test
-KIMADDR=kardiologie@klinikum-nord.kim.telematik-test
+KIMADDR=$KIM_GATE_ADDR
 STRIP=$top_builddir/tests/codec/cms_strip
-start_slapd || { echo "Bail out! slapd did not start"; exit 1; }
-start_redis || { echo "Bail out! redis did not start"; exit 1; }
-write_conf
+kim_dir_up
 kim_start_all || { echo "Bail out! Postfix did not start"; exit 1; }
 
 # the department: its KIM address is the klinikum entry of the test VZD;
 # its card (soft backend) holds the klinikum's RSA OSIG key only, so the
 # signature is RSA-PSS and openssl can judge it
-kim_gate_policy "$KIMADDR" kardiologie
 K=$PKI/klinikum
-mapfile -t extra < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
-mconf=$(kim_milter_conf "${extra[@]}")
-sed -i "s|^Card testcard .*|Card testcard pool=klinik backend=soft key=$K/osig-rsa.key,$K/enc-rsa.key,$K/enc-ecc.key cert=$K/osig-rsa.pem,$K/enc-rsa.pem,$K/enc-ecc.pem|" "$mconf"
+mconf=$(kim_gate_milter_conf)
 start_milter "$mconf" || { echo "Bail out! milter did not start"; exit 1; }
 
 A=arzt@klinik.example
