@@ -15,6 +15,7 @@
 
 #include <openssl/rand.h>
 
+#include "kim_mime.h"
 #include "milter.h"
 
 /* headers of the outer message copied into an error mail (A_2047-02) */
@@ -156,11 +157,20 @@ inbound_error_mail(const struct mail *outer, int decryption, int integrity,
 		    integrity, reason);
 	}
 	buf_printf(out, "\r\n--%s\r\n", bnd);
-	if (is_msg)
+	if (is_msg) {
 		buf_puts(out, "Content-Type: message/rfc822\r\n"
 		    "Content-Disposition: attachment\r\n\r\n");
-	if (buf_append(out, part, plen) < 0)
-		return -1;
+		if (buf_append(out, part, plen) < 0)
+			return -1;
+	} else {
+		/* the decrypted entity may be binary (NUL bytes): base64 */
+		buf_puts(out, "Content-Type: application/octet-stream; "
+		    "name=decrypted.p7m\r\nContent-Transfer-Encoding: base64"
+		    "\r\nContent-Disposition: attachment; "
+		    "filename=decrypted.p7m\r\n\r\n");
+		if (kim_mime_b64_encode(part, plen, out) < 0)
+			return -1;
+	}
 	if (!ends_crlf(out))
 		buf_puts(out, "\r\n");
 	if (buf_printf(out, "--%s--\r\n", bnd) < 0)

@@ -263,7 +263,8 @@ int inbound_strip(const unsigned char *msg, size_t len,
  * cannot be decrypted (integrity == 0: kim-format.md 3, A_2046/A_2047-02,
  * part = the original as message/rfc822) or that failed the integrity
  * check (A_23165: a fixed security-violation text, part = the decrypted
- * message; as message/rfc822 when is_msg, else a MIME entity as is).
+ * message; as message/rfc822 when is_msg, else the decrypted entity that
+ * holds no readable message, base64, as decrypted.p7m).
  * Date, From, Sender, Reply-To, To, Cc and Message-ID are copied from the
  * outer message. The result headers are not in it (they go in as milter
  * headers). Appended to out; -1 when memory runs out.

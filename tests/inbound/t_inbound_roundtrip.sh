@@ -1,0 +1,202 @@
+#!/bin/bash
+# t_inbound_roundtrip.sh - KIM messages made by our encoder (kimctl encode,
+# the gate's codec) with the test PKI's klinikum card keys and the real
+# directory stack (slapd + Redis) are fed into the inbound listener of a
+# real Postfix: RSA and ECC arrive with the original inner bytes, 00, and
+# 01 with a local `openssl ocsp` responder answering good, 07 without it
+# (soft), 05 when it answers revoked, a tempfail under hard until it is
+# back; a forged sender (valid card, other Telematik-ID) gets the
+# security-violation mail with the reason logged; forged result and route
+# headers inside the encrypted message are removed; A_2045; directory down
+# is a tempfail.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/dir/harness.sh"
+set +u
+dir_cleanup() { cleanup; }
+. "$top_srcdir/tests/integration/lib.sh"
+kim_init 26
+OCSP_PID=
+trap 'rc=$?; [ -n "$OCSP_PID" ] && kill $OCSP_PID 2>/dev/null; dir_cleanup; (exit $rc); kim_teardown' EXIT
+command -v openssl >/dev/null || kim_skip_all "openssl not installed"
+
+D=aerzte.kim.telematik-test
+FROM=kardiologie@klinikum-nord.kim.telematik-test
+RSA_TO=praxis-rsa@$D
+ECC_TO=praxis-ecc@$D
+start_slapd || { echo "Bail out! slapd did not start"; exit 1; }
+start_redis || { echo "Bail out! redis did not start"; exit 1; }
+write_conf
+kim_start_all || { echo "Bail out! Postfix did not start"; exit 1; }
+OCSP_PORT=$(kim_port)
+# our KIM addresses are delivered to the practice's mailboxes (as
+# contrib's kim_virtual says), here on the internet sink; without this
+# inbound mail would loop to the provider
+printf '%s %s\n' "$RSA_TO" praxis-rsa@praxis.example \
+    "$ECC_TO" praxis-ecc@praxis.example >>"$(pf_dir pf)/etc/kim_virtual"
+pf_reload pf
+
+# ocsp_start CA [revoked] - openssl's responder for one SMC-B CA (rsa|ecc);
+# with "revoked" the klinikum's OSIG certificates are marked revoked
+ocsp_start() {
+	local ca=$1 idx=$KIM_T/ocsp-$1.idx
+	ocsp_stop
+	cp "$PKI/ca/db/smcb-ca-$ca/index.txt" "$idx"
+	# two certificates of one subject (RSA and ECC OSIG): unique_subject=no
+	cp "$PKI/ca/db/smcb-ca-$ca/index.txt.attr" "$idx.attr"
+	[ "$2" = revoked ] &&
+	    sed -i '/O=5-2-KH-KLINIKUM-01/s/^V\t\([0-9Z]*\)\t\t/R\t\1\t250601000000Z,keyCompromise\t/' "$idx"
+	openssl ocsp -index "$idx" -port "$OCSP_PORT" \
+	    -CA "$PKI/ca/smcb-ca-$ca.pem" -rsigner "$PKI/ocsp-$ca/ocsp-$ca.pem" \
+	    -rkey "$PKI/ocsp-$ca/ocsp-$ca.key" -nmin 60 -ignore_err \
+	    >>"$KIM_T/ocsp.log" 2>&1 &
+	OCSP_PID=$!
+	kim_wait 10 port_listening "$OCSP_PORT"
+}
+ocsp_stop() {
+	[ -n "$OCSP_PID" ] || return 0
+	kill "$OCSP_PID" 2>/dev/null
+	wait "$OCSP_PID" 2>/dev/null
+	OCSP_PID=
+}
+
+# the receiving practice: its ENC keys on soft cards, our KIM addresses
+mapfile -t extra < <(grep -E '^(Directory|Redis|Cache|Trust)' "$CONF")
+P=$PKI
+mconf_with() {	# extra lines
+	kim_milter_conf "${extra[@]}" \
+	    "LocalKimAddresses $RSA_TO $ECC_TO" \
+	    "Card praxrsa pool=praxis-rsa backend=soft key=$P/praxis-rsa/enc-rsa.key cert=$P/praxis-rsa/enc-rsa.pem" \
+	    "Card praxecc pool=praxis-ecc backend=soft key=$P/praxis-ecc/enc-ecc.key cert=$P/praxis-ecc/enc-ecc.pem" \
+	    "OCSPResponder http://127.0.0.1:$OCSP_PORT/" "OCSPTimeout 3s" "$@"
+}
+start_milter "$(mconf_with 'RevocationCheck soft')" ||
+    { echo "Bail out! milter did not start"; exit 1; }
+
+# mk KEYTYPE SIGNER TO FILE [EXTRA HEADER...] - a KIM message from FROM,
+# signed with SIGNER's OSIG key of KEYTYPE, encrypted through the directory
+mk() {
+	local kt=$1 signer=$2 to=$3 out=$4 plain=$4.plain
+	shift 4
+	printf '%s\r\n' "From: Kardiologie <$FROM>" "To: <$to>" \
+	    'Subject: Befund' 'Date: Sat, 28 Nov 2026 12:00:00 +0100' \
+	    "Message-ID: <rt-$RANDOM$RANDOM@klinikum.example>" \
+	    'X-KIM-Dienstkennung: KIM-Mail;Default;V1.0' "$@" \
+	    'MIME-Version: 1.0' 'Content-Type: text/plain; charset=utf-8' '' \
+	    'Der Befund liegt bei.' >"$plain"
+	"$KIMCTL" -c "$CONF" encode --key "$P/$signer/osig-$kt.key" \
+	    --cert "$P/$signer/osig-$kt.pem" --recipient "$to" <"$plain" \
+	    >"$out" 2>"$out.err"
+}
+# deliver TO FILE - through the inbound listener to the internet sink
+deliver() {
+	sink_clear inet
+	send "$PF_INBOUND_PORT" "$FROM" "$1" "$2" && wait_for_sink inet 1 30 &&
+	    sink_message "$(sink_files inet | head -1)" | tr -d '\r' >"$KIM_T/got"
+}
+# inner_is FILE - the delivered message is the original plus our result
+# headers and the X-KIM-Middleware header the encoder adds (kim-format.md 2)
+inner_is() {
+	sink_body_below_received "$(sink_files inet | head -1)" | tr -d '\r' |
+	    grep -v '^X-KIM-\(DecryptionResult\|IntegrityCheckResult\|Middleware\): ' \
+	    >"$KIM_T/inner"
+	tr -d '\r' <"$1.plain" | diff - "$KIM_T/inner" >&2
+}
+res() { grep -q "^X-KIM-DecryptionResult: $1\$" "$KIM_T/got" &&
+    grep -q "^X-KIM-IntegrityCheckResult: $2\$" "$KIM_T/got"; }
+
+# --- RSA: good, no responder, revoked ---------------------------------
+ocsp_start rsa
+ok "RSA: kimctl encode signs with the klinikum's RSA key" mk rsa klinikum $RSA_TO "$KIM_T/r1"
+ok "RSA: delivered through the inbound listener" deliver $RSA_TO "$KIM_T/r1"
+ok "RSA: the original inner bytes arrive" inner_is "$KIM_T/r1"
+ok "RSA: 00 and 01 with the OCSP responder answering good" res 00 01
+ok "the outer Received header is kept" \
+    eval 'sink_message "$(sink_files inet | head -1)" | grep -q "^Received: from kimtest.localdomain"'
+ocsp_stop
+mk rsa klinikum $RSA_TO "$KIM_T/r2"
+ok "RSA, responder down (soft): delivered" deliver $RSA_TO "$KIM_T/r2"
+ok "... with 00 and 07, the original inner bytes" eval 'res 00 07 && inner_is "$KIM_T/r2"'
+ocsp_start rsa revoked
+mk rsa klinikum $RSA_TO "$KIM_T/r3"
+ok "RSA, signer revoked: delivered" deliver $RSA_TO "$KIM_T/r3"
+ok "... as the security-violation mail with 00 and 05" \
+    eval 'res 00 05 && grep -q "^Subject: =?UTF-8?Q?Sicherheitswarnung" "$KIM_T/got" &&
+    grep -q "^Grund: signer certificate revoked: OCSP: revoked" "$KIM_T/got"'
+ok "... the decrypted message attached as message/rfc822" \
+    eval 'grep -q "^Content-Type: message/rfc822" "$KIM_T/got" &&
+    grep -q "^Der Befund liegt bei.$" "$KIM_T/got"'
+
+# --- ECC ----------------------------------------------------------------
+ocsp_start ecc
+ok "ECC: kimctl encode signs with the klinikum's ECC key" mk ecc klinikum $ECC_TO "$KIM_T/e1"
+ok "ECC: delivered through the inbound listener" deliver $ECC_TO "$KIM_T/e1"
+ok "ECC: the original inner bytes arrive with 00 and 01" \
+    eval 'res 00 01 && inner_is "$KIM_T/e1"'
+ocsp_start ecc revoked
+mk ecc klinikum $ECC_TO "$KIM_T/e2"
+deliver $ECC_TO "$KIM_T/e2"
+ok "ECC, signer revoked: 05" res 00 05
+
+# --- forged sender ------------------------------------------------------
+ocsp_start rsa
+ok "forged sender: the practice's valid card signs a mail From the klinikum" \
+    mk rsa praxis $RSA_TO "$KIM_T/f1"
+ok "forged sender: delivered" deliver $RSA_TO "$KIM_T/f1"
+ok "... flagged: 00 and 06, the security-violation mail names the forged sender" \
+    eval 'res 00 06 && grep -q "^Grund: sender binding: signer Telematik-ID 1-2-ARZT-PRAXIS-01 is not 5-2-KH-KLINIKUM-01" "$KIM_T/got"'
+ok "... and the reason is logged" \
+    grep -q "forged sender" "$KIM_T/milter/log"
+
+# --- forged headers inside the encrypted message ------------------------
+mk rsa klinikum $RSA_TO "$KIM_T/h1" 'X-KIM-DecryptionResult: 00' \
+    'X-KIM-IntegrityCheckResult: 01' 'X-Kimgate-Route: kardiologie'
+ok "forged result and route headers inside: delivered" deliver $RSA_TO "$KIM_T/h1"
+ok "... once, with our result headers only, no route header" \
+    eval '[ "$(grep -c "^X-KIM-DecryptionResult:" "$KIM_T/got")" = 1 ] &&
+    [ "$(grep -c "^X-KIM-IntegrityCheckResult:" "$KIM_T/got")" = 1 ] &&
+    res 00 01 && ! grep -qi "^X-Kimgate-Route" "$KIM_T/got" &&
+    [ "$(sink_count prov)" = 0 ]'
+
+# --- A_2045: two local recipients, encrypted for one --------------------
+mk rsa klinikum $RSA_TO "$KIM_T/a1"
+sink_clear inet
+send "$PF_INBOUND_PORT" "$FROM" "$RSA_TO,$ECC_TO" "$KIM_T/a1"
+wait_for_sink inet 1 30
+sink_message "$(sink_files inet | head -1)" | tr -d '\r' >"$KIM_T/got"
+ok "A_2045: not encrypted for every local recipient: the decryption-failure mail (01)" \
+    eval 'grep -q "^X-KIM-DecryptionResult: 01$" "$KIM_T/got" &&
+    ! grep -q "^X-KIM-IntegrityCheckResult" "$KIM_T/got" &&
+    grep -q "^Subject: =?UTF-8?Q?Die_Nachricht_konnte_nicht_entschl=C3=BCsselt_werden?=$" "$KIM_T/got"'
+ok "... carrying the encrypted original, no plaintext" \
+    eval 'grep -q "^X-KOM-LE-Version" "$KIM_T/got" && ! grep -q "Der Befund" "$KIM_T/got"'
+
+# --- hard: responder down is a tempfail, then delivered ---------------
+stop_milter
+start_milter "$(mconf_with 'RevocationCheck hard')" ||
+    { echo "Bail out! milter did not restart"; exit 1; }
+ocsp_stop
+mk rsa klinikum $RSA_TO "$KIM_T/t1"
+sink_clear inet
+send "$PF_INBOUND_PORT" "$FROM" "$RSA_TO" "$KIM_T/t1"
+rc=$?
+ok "hard, responder down: 451, nothing delivered" \
+    eval '[ $rc != 0 ] && tail -30 "$KIM_T/swaks.log" | grep -q "<\*\* *451 4.7.0" &&
+    [ "$(sink_count inet)" = 0 ]'
+ocsp_start rsa
+ok "hard: the retry after the responder is back is delivered with 01" \
+    eval 'deliver $RSA_TO "$KIM_T/t1" && res 00 01 && inner_is "$KIM_T/t1"'
+
+# --- directory down: the sender binding cannot be checked: tempfail -----
+stop_redis
+stop_slapd
+mk_pre=$KIM_T/d1
+cp "$KIM_T/r1" "$mk_pre"; cp "$KIM_T/r1.plain" "$mk_pre.plain"
+sink_clear inet
+send "$PF_INBOUND_PORT" "$FROM" "$RSA_TO" "$mk_pre"
+rc=$?
+ok "directory down: 451 4.4.3, nothing delivered" \
+    eval '[ $rc != 0 ] && tail -30 "$KIM_T/swaks.log" | grep -q "<\*\* *451 4.4.3" &&
+    [ "$(sink_count inet)" = 0 ]'
+ok "no 5xx was ever answered on the inbound listener" \
+    eval '! grep -q "<\*\* *5[0-9][0-9]" "$KIM_T/swaks.log"'
