@@ -394,7 +394,8 @@ inbound_open(struct session *s, struct mio *io)
 	}
 	if (r.decryption != KIM_DEC_OK) {
 		if (card_err_transient(r.card_err)) {
-			buf_printf(&text, "card: %s", buf_str(&r.reason));
+			buf_printf(&text, "card pool %s: %s",
+			    card_pool_name(pool), buf_str(&r.reason));
 			v = tempfail(s, io, "4.3.0", buf_str(&text));
 		} else {
 			v = undecryptable(s, io, r.decryption,

@@ -3,7 +3,8 @@
 ## and stopped by the test (tests/integration/lib.sh).
 INBOUND_TESTS = \
 	tests/inbound/t_inbound_sample.sh \
-	tests/inbound/t_inbound_roundtrip.sh
+	tests/inbound/t_inbound_roundtrip.sh \
+	tests/inbound/t_inbound_card.sh
 
 TESTS += $(INBOUND_TESTS)
 EXTRA_DIST += $(INBOUND_TESTS)

@@ -15,7 +15,7 @@
 set +u
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 26
+kim_init 30
 OCSP_PID=
 trap 'rc=$?; [ -n "$OCSP_PID" ] && kill $OCSP_PID 2>/dev/null; dir_cleanup; (exit $rc); kim_teardown' EXIT
 command -v openssl >/dev/null || kim_skip_all "openssl not installed"
@@ -157,6 +157,21 @@ ok "... once, with our result headers only, no route header" \
     [ "$(grep -c "^X-KIM-IntegrityCheckResult:" "$KIM_T/got")" = 1 ] &&
     res 00 01 && ! grep -qi "^X-Kimgate-Route" "$KIM_T/got" &&
     [ "$(sink_count prov)" = 0 ]'
+
+# --- tampered ciphertext, outer/inner header mismatch ------------------
+mk rsa klinikum $RSA_TO "$KIM_T/x1"
+# one base64 character in the middle of the body changed
+awk 'hdr && NR == n { c = substr($0, 10, 1); $0 = substr($0, 1, 9) (c == "A" ? "B" : "A") substr($0, 11) }
+    /^\r?$/ && !hdr { hdr = 1; n = NR + 20 } { print }' "$KIM_T/x1" >"$KIM_T/x2"
+cp "$KIM_T/x1.plain" "$KIM_T/x2.plain"
+ok "tampered ciphertext: delivered" deliver $RSA_TO "$KIM_T/x2"
+ok "... as the decryption-failure mail with 02 and the original" \
+    eval 'grep -q "^X-KIM-DecryptionResult: 02$" "$KIM_T/got" &&
+    grep -q "^X-KOM-LE-Version" "$KIM_T/got" && ! grep -q "Der Befund" "$KIM_T/got"'
+sed '0,/^To: /s/^To: .*/To: <praxis-ecc@aerzte.kim.telematik-test>\r/' "$KIM_T/x1" >"$KIM_T/x3"
+ok "outer To differs from the signed inner To: delivered" deliver $RSA_TO "$KIM_T/x3"
+ok "... as the security-violation mail with 00 and 08" \
+    eval 'res 00 08 && grep -q "^Grund: outer To header differs" "$KIM_T/got"'
 
 # --- A_2045: two local recipients, encrypted for one --------------------
 mk rsa klinikum $RSA_TO "$KIM_T/a1"
