@@ -15,7 +15,7 @@
 set +u
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 30
+kim_init 34
 OCSP_PID=
 trap 'rc=$?; [ -n "$OCSP_PID" ] && kill $OCSP_PID 2>/dev/null; dir_cleanup; (exit $rc); kim_teardown' EXIT
 command -v openssl >/dev/null || kim_skip_all "openssl not installed"
@@ -36,10 +36,12 @@ printf '%s %s\n' "$RSA_TO" praxis-rsa@praxis.example \
     "$ECC_TO" praxis-ecc@praxis.example >>"$(pf_dir pf)/etc/kim_virtual"
 pf_reload pf
 
-# ocsp_start CA [revoked] - openssl's responder for one SMC-B CA (rsa|ecc);
-# with "revoked" the klinikum's OSIG certificates are marked revoked
+# ocsp_start CA [revoked|good [SIGNER]] - openssl's responder for one
+# SMC-B CA (rsa|ecc), signing with the CA's delegated responder or SIGNER
+# (a PKI service directory); with "revoked" the klinikum's OSIG
+# certificates are marked revoked
 ocsp_start() {
-	local ca=$1 idx=$KIM_T/ocsp-$1.idx
+	local ca=$1 idx=$KIM_T/ocsp-$1.idx rs=${3:-ocsp-$1}
 	ocsp_stop
 	cp "$PKI/ca/db/smcb-ca-$ca/index.txt" "$idx"
 	# two certificates of one subject (RSA and ECC OSIG): unique_subject=no
@@ -47,8 +49,8 @@ ocsp_start() {
 	[ "$2" = revoked ] &&
 	    sed -i '/O=5-2-KH-KLINIKUM-01/s/^V\t\([0-9Z]*\)\t\t/R\t\1\t250601000000Z,keyCompromise\t/' "$idx"
 	openssl ocsp -index "$idx" -port "$OCSP_PORT" \
-	    -CA "$PKI/ca/smcb-ca-$ca.pem" -rsigner "$PKI/ocsp-$ca/ocsp-$ca.pem" \
-	    -rkey "$PKI/ocsp-$ca/ocsp-$ca.key" -nmin 60 -ignore_err \
+	    -CA "$PKI/ca/smcb-ca-$ca.pem" -rsigner "$PKI/$rs/$rs.pem" \
+	    -rkey "$PKI/$rs/$rs.key" -nmin 60 -ignore_err \
 	    >>"$KIM_T/ocsp.log" 2>&1 &
 	OCSP_PID=$!
 	kim_wait 10 port_listening "$OCSP_PORT"
@@ -201,6 +203,23 @@ ok "hard, responder down: 451, nothing delivered" \
 ocsp_start rsa
 ok "hard: the retry after the responder is back is delivered with 01" \
     eval 'deliver $RSA_TO "$KIM_T/t1" && res 00 01 && inner_is "$KIM_T/t1"'
+
+# --- a responder the CA did not delegate: trusted only when configured --
+# (the TI's responders may be listed in the TSL instead: OCSP_TRUSTOTHER)
+stop_milter
+start_milter "$(mconf_with 'RevocationCheck soft')" ||
+    { echo "Bail out! milter did not restart"; exit 1; }
+ocsp_start rsa good tls-server
+mk rsa klinikum $RSA_TO "$KIM_T/o1"
+ok "foreign responder certificate, not configured: delivered" deliver $RSA_TO "$KIM_T/o1"
+ok "... its answer does not count: 07 (soft)" \
+    eval 'res 00 07 && grep -q "OCSP answer signature does not verify" "$KIM_T/milter/log"'
+stop_milter
+start_milter "$(mconf_with 'RevocationCheck soft' "OCSPResponderCerts $PKI/tls-server/tls-server.pem")" ||
+    { echo "Bail out! milter did not restart"; exit 1; }
+mk rsa klinikum $RSA_TO "$KIM_T/o2"
+ok "the same responder in OCSPResponderCerts: delivered" deliver $RSA_TO "$KIM_T/o2"
+ok "... with 01" res 00 01
 
 # --- directory down: the sender binding cannot be checked: tempfail -----
 stop_redis
