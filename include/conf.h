@@ -115,8 +115,7 @@ struct conf {
 	char *ocsp_responder_certs;	/* OCSPResponderCerts PEM or NULL */
 	unsigned ocsp_max_age;		/* OCSPMaxAge, seconds */
 	unsigned ocsp_timeout;		/* OCSPTimeout, seconds */
-	char **crl_files;		/* CRLFiles */
-	size_t n_crl_files;
+	char *crl_files;		/* CRLFiles: paths, blank-separated */
 	unsigned inbound_timeout;	/* InboundTimeout, seconds */
 };
 

@@ -131,7 +131,8 @@ const struct conf_key conf_keys[] = {
 	    NULL, "oldest OCSP answer without nextUpdate still accepted"},
 	{"OCSPTimeout", CT_DURATION, OFF(ocsp_timeout), "10s", 1, 60, NULL,
 	    "upper bound of one OCSP request (connect, send, answer)"},
-	{"CRLFiles", CT_LIST, OFF(crl_files), NULL, 0, 0, NULL,
+	/* CT_STRING: a CT_LIST is lower-cased (addresses), paths are not */
+	{"CRLFiles", CT_STRING, OFF(crl_files), NULL, 0, 0, NULL,
 	    "CRL files (PEM or DER) checked before OCSP"},
 	{"InboundTimeout", CT_DURATION, OFF(inbound_timeout), "4m", 10, 540,
 	    NULL, "upper bound of the inbound end-of-message work"},

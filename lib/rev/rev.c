@@ -123,6 +123,24 @@ out:
 	return rc;
 }
 
+/* load_crls - every file of a blank- or comma-separated list */
+static int
+load_crls(STACK_OF(X509_CRL) *crls, const char *list, struct buf *why)
+{
+	char *copy = strdup(list), *p, *save = NULL;
+	int rc = 0;
+
+	if (copy == NULL) {
+		buf_puts(why, "out of memory");
+		return -1;
+	}
+	for (p = strtok_r(copy, " \t,", &save); p && rc == 0;
+	    p = strtok_r(NULL, " \t,", &save))
+		rc = load_crl(crls, p, why);
+	free(copy);
+	return rc;
+}
+
 /* load_anchors - TrustAnchors as a store with dates checked */
 static X509_STORE *
 load_anchors(const char *path, struct buf *why)
@@ -164,7 +182,6 @@ rev_new(const struct conf *c, struct buf *why)
 {
 	struct rev *rv = calloc(1, sizeof(*rv));
 	const char *m = c->revocation_check ? c->revocation_check : "soft";
-	size_t i;
 
 	if (rv == NULL) {
 		buf_puts(why, "out of memory");
@@ -196,9 +213,8 @@ rev_new(const struct conf *c, struct buf *why)
 		goto fail;
 	if ((rv->crls = sk_X509_CRL_new_null()) == NULL)
 		goto nomem;
-	for (i = 0; i < c->n_crl_files; i++)
-		if (load_crl(rv->crls, c->crl_files[i], why) < 0)
-			goto fail;
+	if (c->crl_files && load_crls(rv->crls, c->crl_files, why) < 0)
+		goto fail;
 	if (c->trust_anchors &&
 	    (rv->anchors = load_anchors(c->trust_anchors, why)) == NULL)
 		goto fail;

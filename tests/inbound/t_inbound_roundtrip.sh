@@ -15,7 +15,7 @@
 set +u
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 34
+kim_init 38
 OCSP_PID=
 trap 'rc=$?; [ -n "$OCSP_PID" ] && kill $OCSP_PID 2>/dev/null; dir_cleanup; (exit $rc); kim_teardown' EXIT
 command -v openssl >/dev/null || kim_skip_all "openssl not installed"
@@ -221,7 +221,42 @@ mk rsa klinikum $RSA_TO "$KIM_T/o2"
 ok "the same responder in OCSPResponderCerts: delivered" deliver $RSA_TO "$KIM_T/o2"
 ok "... with 01" res 00 01
 
+# --- CRL files answer without OCSP ---------------------------------------
+# mkcrl OUT [revoke] - a CRL of the RSA SMC-B CA from a copy of its database
+mkcrl() {
+	local db=$KIM_T/crldb.$RANDOM
+	cp -r "$PKI/ca/db/smcb-ca-rsa" "$db"
+	sed "s|^dir = .*|dir = $db|" "$PKI/ca/db/smcb-ca-rsa/ca.cnf" >"$db/ca.cnf"
+	if [ "$2" = revoke ]; then
+		openssl ca -config "$db/ca.cnf" -keyfile "$PKI/ca/smcb-ca-rsa.key" \
+		    -cert "$PKI/ca/smcb-ca-rsa.pem" -revoke "$PKI/klinikum/osig-rsa.pem" \
+		    -crl_reason keyCompromise >>"$KIM_T/crl.log" 2>&1 || return 1
+	fi
+	openssl ca -config "$db/ca.cnf" -keyfile "$PKI/ca/smcb-ca-rsa.key" \
+	    -cert "$PKI/ca/smcb-ca-rsa.pem" -gencrl -crldays 1 -out "$1" \
+	    >>"$KIM_T/crl.log" 2>&1
+}
+ocsp_stop
+ok "CRLs of the RSA SMC-B CA: one without entries, one listing the klinikum" \
+    eval 'mkcrl "$KIM_T/empty.crl" && mkcrl "$KIM_T/revoked.crl" revoke'
+stop_milter
+start_milter "$(mconf_with 'RevocationCheck hard' "CRLFiles $KIM_T/empty.crl")" ||
+    { echo "Bail out! milter did not restart"; exit 1; }
+mk rsa klinikum $RSA_TO "$KIM_T/c1"
+ok "a current CRL without the signer answers (hard, no OCSP): 01" \
+    eval 'deliver $RSA_TO "$KIM_T/c1" && res 00 01'
+stop_milter
+start_milter "$(mconf_with 'RevocationCheck soft' "CRLFiles $KIM_T/revoked.crl")" ||
+    { echo "Bail out! milter did not restart"; exit 1; }
+mk rsa klinikum $RSA_TO "$KIM_T/c2"
+ok "a CRL listing the signer: delivered" deliver $RSA_TO "$KIM_T/c2"
+ok "... as the security-violation mail with 05" \
+    eval 'res 00 05 && grep -q "^Grund: signer certificate revoked: listed in a CRL" "$KIM_T/got"'
+
 # --- directory down: the sender binding cannot be checked: tempfail -----
+stop_milter
+start_milter "$(mconf_with 'RevocationCheck off')" ||
+    { echo "Bail out! milter did not restart"; exit 1; }
 stop_redis
 stop_slapd
 mk_pre=$KIM_T/d1
