@@ -39,6 +39,8 @@ static const struct {
 	{"decode", kimctl_decode, "decode [--card NAME|--key F --cert F] --address A ...  decrypt and check"},
 	/* cards (tools/kimctl_card.c) */
 	{"card", kimctl_card, "card status [NAME] | card enable NAME  cards, PIN state, back in service"},
+	/* revocation (lib/rev, issue 8) */
+	{"revocation", kimctl_revocation, "revocation CERT [--issuer F]  revocation status (CRLFiles, OCSP)"},
 	/* further areas add their commands here */
 };
 

@@ -47,4 +47,7 @@ int kimctl_decode(struct kimctl *k, int argc, char **argv);
 /* cards (tools/kimctl_card.c) */
 int kimctl_card(struct kimctl *k, int argc, char **argv);
 
+/* revocation of a certificate (tools/kimctl_rev.c, issue 8) */
+int kimctl_revocation(struct kimctl *k, int argc, char **argv);
+
 #endif

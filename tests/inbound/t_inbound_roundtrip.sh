@@ -15,7 +15,7 @@
 set +u
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 38
+kim_init 41
 OCSP_PID=
 trap 'rc=$?; [ -n "$OCSP_PID" ] && kill $OCSP_PID 2>/dev/null; dir_cleanup; (exit $rc); kim_teardown' EXIT
 command -v openssl >/dev/null || kim_skip_all "openssl not installed"
@@ -115,13 +115,22 @@ ok "RSA: the original inner bytes arrive" inner_is "$KIM_T/r1"
 ok "RSA: 00 and 01 with the OCSP responder answering good" res 00 01
 ok "the outer Received header is kept" \
     eval 'sink_message "$(sink_files inet | head -1)" | grep -q "^Received: from kimtest.localdomain"'
+ok "kimctl revocation asks the same responder: good" \
+    eval '"$KIMCTL" -c "$(mconf_with)" revocation "$P/klinikum/osig-rsa.pem" |
+    grep -q "^good (RevocationCheck soft): OCSP: good"'
 ocsp_stop
+ok "kimctl revocation, responder down: unknown, exit 69" \
+    eval '"$KIMCTL" -c "$(mconf_with)" revocation "$P/klinikum/osig-rsa.pem" >"$KIM_T/rv";
+    [ $? = 69 ] && grep -q "^unknown (RevocationCheck soft, passing trouble): OCSP responder" "$KIM_T/rv"'
 mk rsa klinikum $RSA_TO "$KIM_T/r2"
 ok "RSA, responder down (soft): delivered" deliver $RSA_TO "$KIM_T/r2"
 ok "... with 00 and 07, the original inner bytes" eval 'res 00 07 && inner_is "$KIM_T/r2"'
 ocsp_start rsa revoked
 mk rsa klinikum $RSA_TO "$KIM_T/r3"
 ok "RSA, signer revoked: delivered" deliver $RSA_TO "$KIM_T/r3"
+ok "kimctl revocation: revoked, exit 1" \
+    eval '"$KIMCTL" -c "$(mconf_with)" revocation "$P/klinikum/osig-rsa.pem" >"$KIM_T/rv";
+    [ $? = 1 ] && grep -q "^revoked .*keyCompromise" "$KIM_T/rv"'
 ok "... as the security-violation mail with 00 and 05" \
     eval 'res 00 05 && grep -q "^Subject: =?UTF-8?Q?Sicherheitswarnung" "$KIM_T/got" &&
     grep -q "^Grund: signer certificate revoked: OCSP: revoked" "$KIM_T/got"'
