@@ -4,7 +4,8 @@
 INBOUND_TESTS = \
 	tests/inbound/t_inbound_sample.sh \
 	tests/inbound/t_inbound_roundtrip.sh \
-	tests/inbound/t_inbound_card.sh
+	tests/inbound/t_inbound_card.sh \
+	tests/inbound/t_inbound_conf.sh
 
 TESTS += $(INBOUND_TESTS)
 EXTRA_DIST += $(INBOUND_TESTS)
