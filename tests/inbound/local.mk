@@ -5,7 +5,8 @@ INBOUND_TESTS = \
 	tests/inbound/t_inbound_sample.sh \
 	tests/inbound/t_inbound_roundtrip.sh \
 	tests/inbound/t_inbound_card.sh \
-	tests/inbound/t_inbound_conf.sh
+	tests/inbound/t_inbound_conf.sh \
+	tests/inbound/t_inbound_fetchmail.sh
 
 TESTS += $(INBOUND_TESTS)
 EXTRA_DIST += $(INBOUND_TESTS)
