@@ -8,7 +8,7 @@
  *     nobody gets plaintext: all get the decryption-failure mail (01)
  *     carrying the original.
  *  2. The card: the first pool with a card whose ENC certificate (RSA or
- *     ECC) a RecipientInfo of the first local recipient names; busy or
+ *     ECC) a RecipientInfo of a local recipient names; busy or
  *     removed is a tempfail. The content is decrypted once (kim_decode)
  *     and serves every local recipient.
  *  3. Verification by kim_decode (signature, OSIG path to TrustAnchors,
@@ -351,9 +351,13 @@ inbound_open(struct session *s, struct mio *io)
 		v = undecryptable(s, io, KIM_DEC_NOKEY, buf_str(&text));
 		goto out;
 	}
+	/* the card of any local recipient opens it for all of them */
 	w.env = &env;
-	w.addr = s->rcpts[0].addr;
-	rc = acquire(s, io, &w, &deadline, &pool, &card, &why);
+	rc = CARD_E_NOKEY;
+	for (i = 0; i < s->nrcpts && rc == CARD_E_NOKEY; i++) {
+		w.addr = s->rcpts[i].addr;
+		rc = acquire(s, io, &w, &deadline, &pool, &card, &why);
+	}
 	if (rc == CARD_E_NOKEY) {
 		v = undecryptable(s, io, KIM_DEC_NOKEY, buf_str(&why));
 		goto out;

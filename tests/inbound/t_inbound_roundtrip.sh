@@ -15,7 +15,7 @@
 set +u
 dir_cleanup() { cleanup; }
 . "$top_srcdir/tests/integration/lib.sh"
-kim_init 41
+kim_init 43
 OCSP_PID=
 trap 'rc=$?; [ -n "$OCSP_PID" ] && kill $OCSP_PID 2>/dev/null; dir_cleanup; (exit $rc); kim_teardown' EXIT
 command -v openssl >/dev/null || kim_skip_all "openssl not installed"
@@ -196,6 +196,24 @@ ok "A_2045: not encrypted for every local recipient: the decryption-failure mail
     grep -q "^Subject: =?UTF-8?Q?Die_Nachricht_konnte_nicht_entschl=C3=BCsselt_werden?=$" "$KIM_T/got"'
 ok "... carrying the encrypted original, no plaintext" \
     eval 'grep -q "^X-KOM-LE-Version" "$KIM_T/got" && ! grep -q "Der Befund" "$KIM_T/got"'
+
+# --- two local recipients, both encrypted for: decrypted once for both ---
+printf '%s\r\n' "From: Kardiologie <$FROM>" "To: <$RSA_TO>, <$ECC_TO>" \
+    'Subject: Befund' "Message-ID: <rt-two-$RANDOM@klinikum.example>" \
+    'X-KIM-Dienstkennung: KIM-Mail;Default;V1.0' '' 'Der Befund liegt bei.' \
+    >"$KIM_T/b1.plain"
+"$KIMCTL" -c "$CONF" encode --key "$P/klinikum/osig-rsa.key" \
+    --cert "$P/klinikum/osig-rsa.pem" --recipient "$RSA_TO" \
+    --recipient "$ECC_TO" <"$KIM_T/b1.plain" >"$KIM_T/b1" 2>"$KIM_T/b1.err"
+sink_clear inet
+send "$PF_INBOUND_PORT" "$FROM" "$RSA_TO,$ECC_TO" "$KIM_T/b1"
+ok "two local recipients named in recipient-emails: both mailboxes get it" \
+    eval 'wait_for_sink inet 1 30 && f=$(sink_files inet | head -1) &&
+    grep -q "^X-Rcpt-Args: <praxis-rsa@praxis.example>" "$f" &&
+    grep -q "^X-Rcpt-Args: <praxis-ecc@praxis.example>" "$f"'
+sink_message "$(sink_files inet | head -1)" | tr -d '\r' >"$KIM_T/got"
+ok "... decrypted once (00, 01)" \
+    eval 'res 00 01 && inner_is "$KIM_T/b1"'
 
 # --- hard: responder down is a tempfail, then delivered ---------------
 stop_milter
