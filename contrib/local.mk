@@ -9,3 +9,5 @@ EXTRA_DIST += contrib/postfix/main.cf.kim contrib/postfix/master.cf.kim \
 EXTRA_DIST += contrib/postfix/kim_route_checks contrib/postfix/kim_route_strip \
 	contrib/postfix/kim_sasl_passwd contrib/postfix/kim_virtual
 EXTRA_DIST += contrib/demo/kim-demo.sh
+# fetchmail pulling KIM mail into the inbound listener (issue 8)
+EXTRA_DIST += contrib/fetchmail/fetchmailrc.example

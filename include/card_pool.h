@@ -86,6 +86,10 @@ struct card_pools *card_pools_open_some(const struct conf *c,
     struct buf *why);
 /* card_pools_find - the pool of that name, or NULL; borrowed */
 struct card_pool *card_pools_find(struct card_pools *pools, const char *name);
+/* card_pools_count - how many pools (inbound: every pool is searched) */
+size_t card_pools_count(const struct card_pools *pools);
+/* card_pools_get - the i-th pool; borrowed */
+struct card_pool *card_pools_get(struct card_pools *pools, size_t i);
 /*
  * card_pools_status - for every card (or the one called name): a line
  * `card NAME (pool P, backend B): leased|idle` and its card_status line,

@@ -108,6 +108,15 @@ struct conf {
 	/* outbound KIM route (issue 7, tools/kimctl_mta.c): the relay of the
 	 * policies without their own ProviderRelay */
 	char *provider_relay;		/* ProviderRelay [host]:port or NULL */
+	/* --- inbound (issue 8, milter/inbound_*.c, lib/rev): revocation of
+	 * the signer certificate of received KIM messages --- */
+	char *revocation_check;		/* RevocationCheck off|soft|hard */
+	char *ocsp_responder;		/* OCSPResponder URL or NULL (AIA) */
+	char *ocsp_responder_certs;	/* OCSPResponderCerts PEM or NULL */
+	unsigned ocsp_max_age;		/* OCSPMaxAge, seconds */
+	unsigned ocsp_timeout;		/* OCSPTimeout, seconds */
+	char *crl_files;		/* CRLFiles: paths, blank-separated */
+	unsigned inbound_timeout;	/* InboundTimeout, seconds */
 };
 
 /* conf_load - read and validate a file; NULL and diag lines on any error */

@@ -6,7 +6,8 @@ milter_libkimmilter_a_SOURCES = milter/milter.h \
 	milter/milter_state.c milter/milter_ctl.c milter/milter_runtime.c \
 	milter/pipe_rcpt.c milter/mail.h milter/mail.c milter/mail_edit.c \
 	milter/gate_send.c milter/gate_kim.c \
-	milter/pipe_front.c milter/pipe_gate.c milter/pipe_inbound.c
+	milter/pipe_front.c milter/pipe_gate.c milter/pipe_inbound.c \
+	milter/inbound_open.c milter/inbound_mail.c
 milter_libkimmilter_a_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 MILTER_ALL_LIBS = milter/libkimmilter.a $(KIM_LIBS) $(MILTER_LIBS)
 

@@ -92,6 +92,9 @@ struct runtime {
 	 * turns at pcscd and never wait on each other across operations.
 	 */
 	struct card_pools *cards;
+	/* inbound (issue 8): revocation settings and the anchors of
+	 * received signatures (include/rev.h) */
+	struct rev *rev;
 };
 
 /* runtime_load - conf, policies and directory; NULL with diag lines */
@@ -130,6 +133,9 @@ struct session {
 	struct txn_rcpt *rcpts;
 	size_t nrcpts, rcpts_cap;
 	char out_id[96];	/* Message-ID of the result, for the log */
+	/* inbound (issue 8): s->rcpts holds the local KIM recipients */
+	size_t in_foreign;	/* recipients that are not ours */
+	int in_checked;		/* the KIM question was asked (first body) */
 };
 
 /* session_add_rcpt - keep an accepted recipient (takes res); -1 ENOMEM */
@@ -242,7 +248,44 @@ enum verdict gate_already_kim(struct session *s, struct mio *io,
 enum verdict rcpt_check(struct session *s, struct mio *io, const char *rcpt,
     const struct policy *p, int flags, struct dir_result **keep);
 
+/* --- inbound (issue 8): pipe_inbound.c, inbound_open.c, inbound_mail.c --- */
 enum verdict inbound_envfrom(struct session *s, struct mio *io,
     const char *from);
+enum verdict inbound_envrcpt(struct session *s, struct mio *io,
+    const char *rcpt);
+enum verdict inbound_header(struct session *s, struct mio *io,
+    const char *name, const char *value);
+enum verdict inbound_body(struct session *s, struct mio *io,
+    const unsigned char *p, size_t len);
+enum verdict inbound_eom(struct session *s, struct mio *io);
+/*
+ * inbound_open (inbound_open.c) - a KIM message for local recipients:
+ * pick the card, decrypt once, verify (signature, path, revocation,
+ * headers, recipient-emails, sender binding), then make the MTA's message
+ * the inner message or the error mail. Tempfail for transient causes,
+ * never 5xx. Ends the transaction.
+ */
+enum verdict inbound_open(struct session *s, struct mio *io);
+/*
+ * inbound_strip (inbound_mail.c) - msg (a whole message) without the
+ * headers called one of names (NULL-terminated), appended to out. -1 when
+ * memory runs out.
+ */
+int inbound_strip(const unsigned char *msg, size_t len,
+    const char *const *names, struct buf *out);
+/*
+ * inbound_error_mail - the mail a recipient gets instead of a message that
+ * cannot be decrypted (integrity == 0: kim-format.md 3, A_2046/A_2047-02,
+ * part = the original as message/rfc822) or that failed the integrity
+ * check (A_23165: a fixed security-violation text, part = the decrypted
+ * message; as message/rfc822 when is_msg, else the decrypted entity that
+ * holds no readable message, base64, as decrypted.p7m).
+ * Date, From, Sender, Reply-To, To, Cc and Message-ID are copied from the
+ * outer message. The result headers are not in it (they go in as milter
+ * headers). Appended to out; -1 when memory runs out.
+ */
+int inbound_error_mail(const struct mail *outer, int decryption,
+    int integrity, const char *reason, const unsigned char *part,
+    size_t plen, int is_msg, struct buf *out);
 
 #endif

@@ -149,6 +149,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		return sfsi(front_envrcpt(s, &io, argv[0]));
 	if (s->role == CONF_ROLE_GATE)
 		return sfsi(gate_envrcpt(s, &io, argv[0]));
+	if (s->role == CONF_ROLE_INBOUND)
+		return sfsi(inbound_envrcpt(s, &io, argv[0]));
 	return SMFIS_CONTINUE;
 }
 
@@ -189,6 +191,12 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 		mio_smfi(&io, ctx);
 		return cb_end(s, gate_header(s, &io, name, value));
 	}
+	if (s->role == CONF_ROLE_INBOUND) {
+		struct mio io;
+
+		mio_smfi(&io, ctx);
+		return cb_end(s, inbound_header(s, &io, name, value));
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -207,10 +215,16 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		mio_smfi(&io, ctx);
 		return cb_end(s, gate_body(s, &io, chunk, len));
 	}
+	if (s->role == CONF_ROLE_INBOUND) {
+		struct mio io;
+
+		mio_smfi(&io, ctx);
+		return cb_end(s, inbound_body(s, &io, chunk, len));
+	}
 	return SMFIS_CONTINUE;
 }
 
-/* cb_eom - end of message: no role transforms anything yet */
+/* cb_eom - end of message: the gate encrypts, inbound decrypts */
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
@@ -222,7 +236,9 @@ cb_eom(SMFICTX *ctx)
 	mio_smfi(&io, ctx);
 	if (s->role == CONF_ROLE_GATE)
 		return cb_end(s, gate_eom(s, &io));
-	if (s->role != CONF_ROLE_FRONT && s->role != CONF_ROLE_INBOUND) {
+	if (s->role == CONF_ROLE_INBOUND)
+		return cb_end(s, inbound_eom(s, &io));
+	if (s->role != CONF_ROLE_FRONT) {
 		/* fail closed: an unknown role never passes a message */
 		mio_setreply(&io, "451", "4.3.5",
 		    "kim-milter: listener without a role; see Listener in "

@@ -17,6 +17,7 @@
 #include "milter.h"
 #include "msg.h"
 #include "policy.h"
+#include "rev.h"
 
 /* runtime_policies - the policy set, or the built-in default when the
  * default PolicyDirectory does not exist (said once in the log) */
@@ -63,6 +64,11 @@ runtime_load(const char *path, struct buf *diag)
 	 * kimctl card status names it.
 	 */
 	buf_reset(&why);
+	if ((rt->rev = rev_new(rt->conf, &why)) == NULL) {
+		buf_printf(diag, "%s: revocation: %s\n", path, buf_str(&why));
+		goto fail;
+	}
+	buf_reset(&why);
 	if ((rt->cards = card_pools_open_some(rt->conf, &why)) == NULL) {
 		buf_printf(diag, "%s: cards: out of memory\n", path);
 		goto fail;
@@ -92,6 +98,7 @@ runtime_unref(struct runtime *rt)
 	if (rt == NULL || __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
 	card_pools_free(rt->cards);
+	rev_free(rt->rev);
 	dir_close(rt->dir);
 	policy_set_unref(rt->policies);
 	conf_unref(rt->conf);

@@ -42,6 +42,8 @@ static const struct {
 	/* the Postfix side of the KIM route (tools/kimctl_mta.c) */
 	{"mta-config", kimctl_mta_config, "mta-config [--section S] [--secrets]  Postfix transports, header checks, SASL map"},
 	{"check-mta", kimctl_check_mta, "check-mta [-C DIR]  check Postfix's effective configuration for the KIM route"},
+	/* revocation (lib/rev, issue 8) */
+	{"revocation", kimctl_revocation, "revocation CERT [--issuer F]  revocation status (CRLFiles, OCSP)"},
 	/* further areas add their commands here */
 };
 

@@ -50,5 +50,7 @@ int kimctl_card(struct kimctl *k, int argc, char **argv);
 /* the Postfix side of the KIM route (tools/kimctl_mta.c, kimctl_checkmta.c) */
 int kimctl_mta_config(struct kimctl *k, int argc, char **argv);
 int kimctl_check_mta(struct kimctl *k, int argc, char **argv);
+/* revocation of a certificate (tools/kimctl_rev.c, issue 8) */
+int kimctl_revocation(struct kimctl *k, int argc, char **argv);
 
 #endif

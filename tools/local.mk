@@ -9,3 +9,5 @@ tools_kimctl_LDADD = $(KIM_LIBS)
 tools_kimctl_SOURCES += tools/kimctl_mta.c tools/kimctl_checkmta.c \
 	tools/kimctl_checkroute.c tools/kimctl_checkmta.h \
 	tools/kimctl_postconf.c tools/kimctl_postconf.h
+# revocation status as the inbound role asks it (issue 8)
+tools_kimctl_SOURCES += tools/kimctl_rev.c

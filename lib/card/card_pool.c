@@ -323,6 +323,20 @@ card_pools_find(struct card_pools *ps, const char *name)
 	return NULL;
 }
 
+/* card_pools_count - how many pools (inbound searches them all) */
+size_t
+card_pools_count(const struct card_pools *ps)
+{
+	return ps ? ps->n : 0;
+}
+
+/* card_pools_get - the i-th pool, or NULL */
+struct card_pool *
+card_pools_get(struct card_pools *ps, size_t i)
+{
+	return ps != NULL && i < ps->n ? ps->p[i] : NULL;
+}
+
 /* card_pools_free - every pool */
 void
 card_pools_free(struct card_pools *ps)

@@ -120,6 +120,22 @@ const struct conf_key conf_keys[] = {
 	/* outbound KIM route (issue 7) */
 	{"ProviderRelay", CT_STRING, OFF(provider_relay), NULL, 0, 0, NULL,
 	    "[host]:port of the KIM provider's submission (implicit TLS)"},
+	/* inbound (issue 8): revocation of received messages' signers */
+	{"RevocationCheck", CT_STRING, OFF(revocation_check), "soft", 0, 0,
+	    NULL, "off, soft (unreachable: 07) or hard (unreachable: tempfail)"},
+	{"OCSPResponder", CT_STRING, OFF(ocsp_responder), NULL, 0, 0, NULL,
+	    "OCSP URL used instead of the certificate's AIA"},
+	{"OCSPResponderCerts", CT_PATH, OFF(ocsp_responder_certs), NULL, 0, 0,
+	    NULL, "PEM file of OCSP responder certificates trusted directly"},
+	{"OCSPMaxAge", CT_DURATION, OFF(ocsp_max_age), "1d", 60, 2592000,
+	    NULL, "oldest OCSP answer without nextUpdate still accepted"},
+	{"OCSPTimeout", CT_DURATION, OFF(ocsp_timeout), "10s", 1, 60, NULL,
+	    "upper bound of one OCSP request (connect, send, answer)"},
+	/* CT_STRING: a CT_LIST is lower-cased (addresses), paths are not */
+	{"CRLFiles", CT_STRING, OFF(crl_files), NULL, 0, 0, NULL,
+	    "CRL files (PEM or DER) checked before OCSP"},
+	{"InboundTimeout", CT_DURATION, OFF(inbound_timeout), "4m", 10, 540,
+	    NULL, "upper bound of the inbound end-of-message work"},
 };
 const size_t conf_nkeys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 

@@ -487,16 +487,63 @@ END_TEST
 
 START_TEST(test_inbound_passes)
 {
+	static const unsigned char body[] = "hello\r\n";
 	struct fake f = {0};
 	struct mio io = {&fake_ops, &f};
 	struct session s;
 
+	/* a plain mail to our own KIM address passes unchanged at the body */
 	open_session(&s, "kiminbound");
 	session_begin(&s);
 	ck_assert_int_eq(session_envfrom(&s, &io, "<p@kim.example>", NULL),
+	    V_CONTINUE);
+	ck_assert_int_eq(inbound_envrcpt(&s, &io,
+	    "<kardio@klinik.kim.telematik-test>"), V_CONTINUE);
+	ck_assert_int_eq(inbound_envrcpt(&s, &io, "<x@elsewhere.example>"),
+	    V_CONTINUE);
+	ck_assert_int_eq(s.nrcpts, 1);
+	ck_assert_int_eq(inbound_header(&s, &io, "X-KOM-LE-Version", " 1.5"),
+	    V_CONTINUE);
+	ck_assert_int_eq(inbound_header(&s, &io, "Content-Type",
+	    " text/plain"), V_CONTINUE);
+	ck_assert_int_eq(inbound_body(&s, &io, body, sizeof(body) - 1),
 	    V_ACCEPT);
-	/* the inbound role never answers 5xx */
+	ck_assert_int_eq(s.in_txn, 0);
+	/* the inbound role never answers 5xx, and changed nothing */
 	ck_assert_int_eq(f.replies, 0);
+	ck_assert_str_eq(f.ops, "");
+
+	/* a KIM message to nobody of ours passes unchanged too */
+	open_session(&s, "kiminbound");
+	session_begin(&s);
+	ck_assert_int_eq(session_envfrom(&s, &io, "<p@kim.example>", NULL),
+	    V_CONTINUE);
+	ck_assert_int_eq(inbound_envrcpt(&s, &io, "<x@elsewhere.example>"),
+	    V_CONTINUE);
+	inbound_header(&s, &io, "X-KOM-LE-Version", " 1.5");
+	inbound_header(&s, &io, "Content-Type", " application/pkcs7-mime; "
+	    "smime-type=authenticated-enveloped-data");
+	ck_assert_int_eq(inbound_eom(&s, &io), V_ACCEPT);
+	ck_assert_int_eq(f.replies, 0);
+	ck_assert_str_eq(f.ops, "");
+}
+END_TEST
+
+START_TEST(test_inbound_strip)
+{
+	static const char in[] = "X-KIM-DecryptionResult: 00\r\n"
+	    "From: a@b\r\nx-kimgate-route: acc\r\n\tfolded\r\n"
+	    "Subject: s\r\nX-KIM-IntegrityCheckResult : 01\r\n\r\n"
+	    "X-KIM-DecryptionResult: 00 in the body stays\r\n";
+	static const char *const names[] = {"X-KIM-DecryptionResult",
+	    "X-KIM-IntegrityCheckResult", "X-Kimgate-Route", NULL};
+	struct buf out = BUF_INIT;
+
+	ck_assert_int_eq(inbound_strip((const unsigned char *)in,
+	    sizeof(in) - 1, names, &out), 0);
+	ck_assert_str_eq(buf_str(&out), "From: a@b\r\nSubject: s\r\n\r\n"
+	    "X-KIM-DecryptionResult: 00 in the body stays\r\n");
+	buf_free(&out);
 }
 END_TEST
 
@@ -586,6 +633,7 @@ milter_suite(void)
 	tcase_add_loop_test(tc, test_unknown_listener, 0,
 	    sizeof(unknown_names) / sizeof(unknown_names[0]));
 	tcase_add_test(tc, test_inbound_passes);
+	tcase_add_test(tc, test_inbound_strip);
 	tcase_add_test(tc, test_reload_keeps_transactions);
 	tcase_add_test(tc, test_reply_is_one_ascii_line);
 	tcase_add_test(tc, test_drain);
