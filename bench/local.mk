@@ -14,3 +14,7 @@ bench_bench_dir_SOURCES = bench/bench_dir.c
 bench_bench_dir_LDADD = $(KIM_LIBS)
 EXTRA_DIST += bench/bench_dir.sh
 EXTRA_DIST += bench/bench_card.sh
+## bench_kim.sh: outbound KIM msg/s end to end through Postfix with the
+## virtual card(s) at 0 and 300 ms, against the inet and route-only
+## baselines (issue 7); run as root: bash bench/bench_kim.sh
+EXTRA_DIST += bench/bench_kim.sh

@@ -305,22 +305,13 @@ main(int argc, char **argv)
 	if (c->background && !foreground && detach() < 0)
 		msg_fatal("cannot detach: %s", strerror(errno));
 	/*
-	 * Now, after the fork and before dropping privileges: the policies
-	 * and the directory (password and key files, the watchdog thread).
-	 */
-	conf_unref(c);
-	if ((rt = runtime_load(path, &diag)) == NULL) {
-		msg_error("not started: %s", buf_str(&diag));
-		return EX_CONFIG_;
-	}
-	c = rt->conf;
-	umask(c->umask);
-
-	/*
 	 * Block SIGUSR1 in every thread to come (our reload thread waits for
 	 * it), and SIGHUP/SIGTERM/SIGINT too: libmilter's signal thread waits
 	 * for those, and a thread of ours that left them unblocked would take
-	 * the default action (exit) without a clean stop.
+	 * the default action (exit) without a clean stop. This must come
+	 * before runtime_load: it starts the directory's watchdog and the card
+	 * workers, and a SIGUSR1 delivered to one of them killed the daemon
+	 * (tests/integration/t_gate_reload.sh).
 	 */
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
@@ -332,6 +323,18 @@ main(int argc, char **argv)
 		sigaddset(&all, SIGINT);
 		pthread_sigmask(SIG_BLOCK, &all, NULL);
 	}
+	/*
+	 * Now, after the fork and before dropping privileges: the policies
+	 * and the directory (password and key files, the watchdog thread).
+	 */
+	conf_unref(c);
+	if ((rt = runtime_load(path, &diag)) == NULL) {
+		msg_error("not started: %s", buf_str(&diag));
+		return EX_CONFIG_;
+	}
+	c = rt->conf;
+	umask(c->umask);
+
 	signal(SIGPIPE, SIG_IGN);
 
 	if (smfi_setconn(c->socket) == MI_FAILURE)

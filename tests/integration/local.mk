@@ -24,3 +24,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 
 # the Postfix side of the KIM route (issue 7): kimctl mta-config, check-mta
 INTEGRATION_TESTS += tests/integration/t_mta.sh
+
+# reload under load (issue 7 step 7): SIGUSR1 and kimctl reload while KIM
+# and normal mail flow; nothing lost, nothing duplicated
+INTEGRATION_TESTS += tests/integration/t_gate_reload.sh
