@@ -17,7 +17,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
 	libhiredis-dev redis-server libldap-dev slapd ldap-utils check
 	postfix swaks miltertest libclang-rt-14-dev clang valgrind
 	util-linux procps iproute2 ca-certificates
-	libnet-ssleay-perl libsasl2-modules"
+	libnet-ssleay-perl libsasl2-modules dovecot-pop3d fetchmail"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -34,9 +34,9 @@ apt-get install -y -q --no-install-recommends $missing
 # admin's running services are never touched (on systemd machines nothing
 # is stopped at all).
 [ -d /run/systemd/system ] && exit 0
-for svc in postfix redis-server slapd pcscd; do
+for svc in postfix redis-server slapd pcscd dovecot; do
 	case " $(echo $missing) " in
-	*" $svc "*)
+	*" $svc "*|*" $svc-"*)
 		service "$svc" stop >/dev/null 2>&1 || true ;;
 	esac
 done

@@ -107,6 +107,13 @@ struct kim_encode_args {
 	const struct timespec *deadline; /* card deadline, NULL: 30 s from now */
 	card_progress_fn progress;
 	void *progress_arg;
+	/*
+	 * Called once the card's part is done (after the signature, before
+	 * the encryption, which needs no card), so that the caller can end
+	 * its lease and let the card serve the next message. May be NULL.
+	 */
+	void (*card_done)(void *arg);
+	void *card_done_arg;
 };
 
 /*

@@ -159,6 +159,24 @@ card_failure(struct session *s, struct mio *io, const struct policy *p,
 	return session_refuse(s, io, p, POLICY_FAIL_CARD, why);
 }
 
+/* a card lease that may end before kim_encode returns */
+struct lease {
+	struct card_pool *pool;
+	struct card *card;
+	int held;
+};
+
+/* lease_end - the signature is made: the card may serve the next message */
+static void
+lease_end(void *arg)
+{
+	struct lease *l = arg;
+
+	if (l->held)
+		card_pool_release(l->pool, l->card, CARD_OK);
+	l->held = 0;
+}
+
 /* message_id - the Message-ID of the rendered message, for the log */
 static void
 message_id(struct session *s)
@@ -212,6 +230,7 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	struct buf in = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
 	struct card_pool *pool;
 	struct card *card = NULL;
+	struct lease lease;
 	struct timespec deadline;
 	char line[400];
 	enum verdict v;
@@ -254,7 +273,12 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 		    "no card free before GateTimeout" : buf_str(&why));
 		goto out;
 	}
+	lease.pool = pool;
+	lease.card = card;
+	lease.held = 1;
 	memset(&a, 0, sizeof(a));
+	a.card_done = lease_end;
+	a.card_done_arg = &lease;
 	a.msg = in.data;
 	a.msglen = in.len;
 	a.card = card;
@@ -270,7 +294,10 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	a.progress_arg = io;
 	buf_reset(&why);
 	rc = kim_encode(&a, &out, &cerr, &why);
-	card_pool_release(pool, card, rc == KIM_E_CARD ? cerr : CARD_OK);
+	/* normally released after the signature already (lease_end) */
+	if (lease.held)
+		card_pool_release(pool, card, rc == KIM_E_CARD ? cerr :
+		    CARD_OK);
 	if (rc == KIM_E_CARD) {
 		v = card_failure(s, io, p, cerr, buf_str(&why));
 		goto out;

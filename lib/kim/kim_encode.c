@@ -196,6 +196,8 @@ kim_encode(const struct kim_encode_args *a, struct buf *out, int *card_err,
 		*card_err = cc.card_err;
 	if (rc < 0)
 		goto out;
+	if (a->card_done != NULL)
+		a->card_done(a->card_done_arg);
 
 	rc = KIM_E_NOMEM;
 	if (buf_append(out, outer.data, outer.len) < 0 ||
