@@ -14,6 +14,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_gate_leaks.sh \
 	tests/integration/t_gate_provider.sh \
 	tests/integration/t_gate_failures.sh \
+	tests/integration/t_relay_roundtrip.sh \
 	tests/integration/t_daemon.sh
 
 # the README's demo (contrib/demo/kim-demo.sh) as a smoke test (issue 7)
