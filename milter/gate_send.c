@@ -177,24 +177,6 @@ lease_end(void *arg)
 	l->held = 0;
 }
 
-/* message_id - the Message-ID of the rendered message, for the log */
-static void
-message_id(struct session *s)
-{
-	const char *v = mail_find(&s->mail, "Message-ID", 0);
-	size_t n;
-
-	if (v == NULL)
-		return;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	n = strcspn(v, "\r\n");
-	if (n >= sizeof(s->out_id))
-		n = sizeof(s->out_id) - 1;
-	memcpy(s->out_id, v, n);
-	s->out_id[n] = 0;
-}
-
 /*
  * apply - make the MTA's message the KIM message: envelope sender, every
  * original header out, the KIM headers and the route header in, the body.
@@ -252,7 +234,7 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 		goto out;
 	if ((v = parties_build(s, io, p, kim, &pt)) != V_CONTINUE)
 		goto out;
-	message_id(s);
+	session_message_id(s);
 	if (mail_render(&s->mail, &ro, &in) < 0) {
 		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;

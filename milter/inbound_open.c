@@ -136,24 +136,6 @@ keep_trace(const char *name)
 	    strcasecmp(name, "Return-Path") == 0;
 }
 
-/* message_id - the outer Message-ID, for the log */
-static void
-message_id(struct session *s)
-{
-	const char *v = mail_find(&s->mail, "Message-ID", 0);
-	size_t n;
-
-	if (v == NULL)
-		return;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	n = strcspn(v, "\r\n");
-	if (n >= sizeof(s->out_id))
-		n = sizeof(s->out_id) - 1;
-	memcpy(s->out_id, v, n);
-	s->out_id[n] = 0;
-}
-
 /* apply - replace the message by msg, add the result headers */
 static int
 apply(struct session *s, struct mio *io, int dec, int integ,
@@ -317,7 +299,7 @@ inbound_open(struct session *s, struct mio *io)
 
 	memset(&env, 0, sizeof(env));
 	kim_decode_result_init(&r);
-	message_id(s);
+	session_message_id(s);
 	card_deadline(&deadline, (long)s->conf->inbound_timeout * 1000);
 	if (mail_render(&s->mail, NULL, &msg) < 0) {
 		v = tempfail(s, io, "4.3.0", "out of memory");

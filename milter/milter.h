@@ -138,6 +138,8 @@ struct session {
 	int in_checked;		/* the KIM question was asked (first body) */
 };
 
+/* session_message_id - the message's Message-ID into out_id (for the log) */
+void session_message_id(struct session *s);
 /* session_add_rcpt - keep an accepted recipient (takes res); -1 ENOMEM */
 int session_add_rcpt(struct session *s, const char *addr,
     struct dir_result *res);

@@ -196,3 +196,21 @@ session_tempfail(struct session *s, struct mio *io, const char *xcode,
 	session_end(s, "tempfail", why);
 	return V_TEMPFAIL;
 }
+
+/* session_message_id - keep the message's Message-ID for the log line */
+void
+session_message_id(struct session *s)
+{
+	const char *v = mail_find(&s->mail, "Message-ID", 0);
+	size_t n;
+
+	if (v == NULL)
+		return;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strcspn(v, "\r\n");
+	if (n >= sizeof(s->out_id))
+		n = sizeof(s->out_id) - 1;
+	memcpy(s->out_id, v, n);
+	s->out_id[n] = 0;
+}
