@@ -132,8 +132,9 @@ check_rule(struct session *s, const struct kim_envelope *env,
 			return 0;
 		}
 		if (!allowed(s, ri->address, from)) {
-			(void)buf_printf(why, "it is encrypted for %s, which is "
-			    "neither a recipient nor the sender", ri->address);
+			(void)buf_printf(why, "it is encrypted for %s, which "
+			    "is neither a recipient nor the sender",
+			    ri->address);
 			return 0;
 		}
 		res = NULL;
@@ -149,9 +150,9 @@ check_rule(struct session *s, const struct kim_envelope *env,
 		if (owned)
 			dir_result_free(res);
 		if (!ok) {
-			(void)buf_printf(why, "its RecipientInfo for %s names a "
-			    "certificate the KIM directory does not hold as "
-			    "usable", ri->address);
+			(void)buf_printf(why, "its RecipientInfo for %s names "
+			    "a certificate the KIM directory does not hold "
+			    "as usable", ri->address);
 			return 0;
 		}
 	}

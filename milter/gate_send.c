@@ -70,13 +70,6 @@ parties_free(struct parties *pt)
 	memset(pt, 0, sizeof(*pt));
 }
 
-/* progress - the card is still working: keep Postfix waiting */
-static void
-progress(void *arg)
-{
-	(void)mio_progress(arg);
-}
-
 /*
  * sender_party - the sender's own KIM address and its encryption
  * certificates (A_2111-01: the sender gets a copy it can read). No usable
@@ -131,14 +124,14 @@ parties_build(struct session *s, struct mio *io, const struct policy *p,
 	if (pt->certs == NULL || pt->rcpts == NULL)
 		return session_tempfail(s, io, "4.3.0", "out of memory");
 	if (usable_certs(pt, &pt->sender, pt->sender_res) < 0)
-		return session_tempfail(s, io, "4.3.0", "the sender's certificates "
-		    "became unusable during the transaction");
+		return session_tempfail(s, io, "4.3.0", "the sender's "
+		    "certificates became unusable during the transaction");
 	for (i = 0; i < s->nrcpts; i++) {
 		if (usable_certs(pt, &pt->rcpts[i], s->rcpts[i].res) < 0) {
 			snprintf(why, sizeof(why), "recipient %s has no usable "
 			    "certificate", s->rcpts[i].addr);
-			return session_refuse(s, io, p, POLICY_FAIL_NO_CERTIFICATE,
-			    why);
+			return session_refuse(s, io, p,
+			    POLICY_FAIL_NO_CERTIFICATE, why);
 		}
 		pt->nrcpts++;
 	}
@@ -221,12 +214,14 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	memset(&pt, 0, sizeof(pt));
 	card_deadline(&deadline, (long)s->conf->gate_timeout * 1000);
 	if (kim == NULL || account == NULL) {
-		v = session_refuse(s, io, p, POLICY_FAIL_DENIED, "the policy names no "
-		    "KimAddress or KimAccount; see kim-milter-policy(5)");
+		v = session_refuse(s, io, p, POLICY_FAIL_DENIED, "the policy "
+		    "names no KimAddress or KimAccount; see "
+		    "kim-milter-policy(5)");
 		goto out;
 	}
 	if (s->nrcpts == 0) {
-		v = session_tempfail(s, io, "4.3.0", "no KIM recipient was accepted");
+		v = session_tempfail(s, io, "4.3.0",
+		    "no KIM recipient was accepted");
 		goto out;
 	}
 	v = gate_already_kim(s, io, p, kim, account, &rc);
@@ -249,7 +244,7 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 		goto out;
 	}
 	rc = card_pool_acquire(pool, card_match_osig, NULL, &deadline,
-	    progress, io, &card, &why);
+	    mio_progress_cb, io, &card, &why);
 	if (rc != CARD_OK) {
 		v = card_failure(s, io, p, rc, rc == CARD_E_BUSY ?
 		    "no card free before GateTimeout" : buf_str(&why));
@@ -272,7 +267,7 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	a.dienstkennung = dienstkennung;
 	a.ecies_oid = s->conf->ecies_oid;
 	a.deadline = &deadline;
-	a.progress = progress;
+	a.progress = mio_progress_cb;
 	a.progress_arg = io;
 	buf_reset(&why);
 	rc = kim_encode(&a, &out, &cerr, &why);
@@ -298,7 +293,8 @@ gate_send(struct session *s, struct mio *io, const struct policy *p,
 	}
 	/* from here on nothing but the edits goes to the MTA */
 	if (apply(s, io, kim, account, &out) < 0) {
-		v = session_tempfail(s, io, "4.3.0", "the MTA refused a message edit");
+		v = session_tempfail(s, io, "4.3.0",
+		    "the MTA refused a message edit");
 		goto out;
 	}
 	snprintf(line, sizeof(line), "kim message-id=%s sender=%s account=%s "

@@ -107,27 +107,6 @@ rev_cb(X509 *signer, STACK_OF(X509) *chain, void *arg, struct buf *why)
 	return r;
 }
 
-/* progress - the card still works: keep Postfix waiting */
-static void
-progress(void *arg)
-{
-	(void)mio_progress(arg);
-}
-
-/* tempfail - 451, the mail stays queued and is retried */
-static enum verdict
-tempfail(struct session *s, struct mio *io, const char *xcode,
-    const char *why)
-{
-	char text[480];
-
-	snprintf(text, sizeof(text), "kim-milter: %.400s; the mail stays "
-	    "queued", why);
-	mio_setreply(io, "451", xcode, text);
-	session_end(s, "tempfail", why);
-	return V_TEMPFAIL;
-}
-
 /* keep_trace - the outer headers that stay: Received and Return-Path */
 static int
 keep_trace(const char *name)
@@ -165,8 +144,8 @@ finish(struct session *s, struct mio *io, int dec, int integ,
 	char line[700];
 
 	if (apply(s, io, dec, integ, msg) < 0)
-		return tempfail(s, io, "4.3.0", "the MTA refused a message "
-		    "edit");
+		return session_tempfail(s, io, "4.3.0", "the MTA refused "
+		    "a message edit");
 	snprintf(line, sizeof(line), "%s message-id=%s local-rcpts=%zu "
 	    "decryption=%02d integrity=%02d: %s", what,
 	    s->out_id[0] ? s->out_id : "-", s->nrcpts, dec, integ, reason);
@@ -184,7 +163,7 @@ undecryptable(struct session *s, struct mio *io, int dec, const char *why)
 	if (mail_render(&s->mail, NULL, &orig) < 0 ||
 	    inbound_error_mail(&s->mail, dec, 0, why, orig.data, orig.len, 1,
 	    &out) < 0) {
-		v = tempfail(s, io, "4.3.0", "out of memory");
+		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;
 	}
 	msg_warn("%s: inbound message-id=%s: not decrypted (%02d): %s",
@@ -270,7 +249,7 @@ acquire(struct session *s, struct mio *io, struct want *w,
 		*pool = card_pools_get(ps, i);
 		buf_reset(why);
 		rc = card_pool_acquire(*pool, card_names, w, deadline,
-		    progress, io, card, why);
+		    mio_progress_cb, io, card, why);
 		if (rc != CARD_E_NOKEY)
 			return rc;
 	}
@@ -302,13 +281,13 @@ inbound_open(struct session *s, struct mio *io)
 	session_message_id(s);
 	card_deadline(&deadline, (long)s->conf->inbound_timeout * 1000);
 	if (mail_render(&s->mail, NULL, &msg) < 0) {
-		v = tempfail(s, io, "4.3.0", "out of memory");
+		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;
 	}
 	rc = kim_inspect((const unsigned char *)msg.data, msg.len, &env,
 	    &why);
 	if (rc == KIM_E_NOMEM) {
-		v = tempfail(s, io, "4.3.0", "out of memory");
+		v = session_tempfail(s, io, "4.3.0", "out of memory");
 		goto out;
 	}
 	if (rc != KIM_OK) {
@@ -349,7 +328,7 @@ inbound_open(struct session *s, struct mio *io)
 		    card_pool_name(pool), rc == CARD_E_BUSY ? "no card free "
 		    "before InboundTimeout" : buf_str(&why), card_err_str(rc));
 		if (card_err_transient(rc) || rc == CARD_E_DISABLED)
-			v = tempfail(s, io, "4.3.0", buf_str(&text));
+			v = session_tempfail(s, io, "4.3.0", buf_str(&text));
 		else
 			v = undecryptable(s, io, KIM_DEC_KONNEKTOR,
 			    buf_str(&text));
@@ -368,21 +347,21 @@ inbound_open(struct session *s, struct mio *io)
 	a.require_osig_policy = 1;
 	a.ecies_oid = s->conf->ecies_oid;
 	a.deadline = &deadline;
-	a.progress = progress;
+	a.progress = mio_progress_cb;
 	a.progress_arg = io;
 	rc = kim_decode(&a, &r);
 	card_pool_release(pool, card, r.card_err);
 	if (rc < 0) {
 		buf_reset(&text);
 		buf_printf(&text, "decoding failed: %s", kim_err_str(rc));
-		v = tempfail(s, io, "4.3.0", buf_str(&text));
+		v = session_tempfail(s, io, "4.3.0", buf_str(&text));
 		goto out;
 	}
 	if (r.decryption != KIM_DEC_OK) {
 		if (card_err_transient(r.card_err)) {
 			buf_printf(&text, "card pool %s: %s",
 			    card_pool_name(pool), buf_str(&r.reason));
-			v = tempfail(s, io, "4.3.0", buf_str(&text));
+			v = session_tempfail(s, io, "4.3.0", buf_str(&text));
 		} else {
 			v = undecryptable(s, io, r.decryption,
 			    buf_str(&r.reason));
@@ -393,7 +372,7 @@ inbound_open(struct session *s, struct mio *io)
 	    r.integrity == KIM_INT_UNCHECKED) {
 		buf_printf(&text, "revocation status of the signer unknown "
 		    "under RevocationCheck hard: %s", buf_str(&r.reason));
-		v = tempfail(s, io, "4.7.0", buf_str(&text));
+		v = session_tempfail(s, io, "4.7.0", buf_str(&text));
 		goto out;
 	}
 	integ = r.integrity;
@@ -401,7 +380,7 @@ inbound_open(struct session *s, struct mio *io)
 	if (integ == KIM_INT_OK || integ == KIM_INT_UNCHECKED) {
 		bind = sender_binding(s, &r, &integ, &text);
 		if (bind < 0) {
-			v = tempfail(s, io, "4.4.3", buf_str(&text));
+			v = session_tempfail(s, io, "4.4.3", buf_str(&text));
 			goto out;
 		}
 		if (bind > 0)
@@ -415,7 +394,7 @@ inbound_open(struct session *s, struct mio *io)
 	if (integ == KIM_INT_OK || integ == KIM_INT_UNCHECKED) {
 		if (inbound_strip((const unsigned char *)r.content.data +
 		    r.msg_off, r.msg_len, forged, &msg) < 0) {
-			v = tempfail(s, io, "4.3.0", "out of memory");
+			v = session_tempfail(s, io, "4.3.0", "out of memory");
 			goto out;
 		}
 		v = finish(s, io, KIM_DEC_OK, integ, &msg, "decrypted",
@@ -434,7 +413,7 @@ inbound_open(struct session *s, struct mio *io)
 		    buf_str(&text), (const unsigned char *)inner.data,
 		    inner.len, is_msg, &msg) < 0) {
 			buf_free(&inner);
-			v = tempfail(s, io, "4.3.0", "out of memory");
+			v = session_tempfail(s, io, "4.3.0", "out of memory");
 			goto out;
 		}
 		buf_free(&inner);

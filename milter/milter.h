@@ -66,6 +66,8 @@ int mio_setreply(struct mio *io, const char *rcode, const char *xcode,
     const char *text);
 /* mio_progress - keep the MTA waiting (end of message, before any edit) */
 int mio_progress(struct mio *io);
+/* mio_progress_cb - the card's progress callback (arg: the struct mio) */
+void mio_progress_cb(void *arg);
 /* mio_chgfrom - new envelope sender, e.g. "<a@b>" */
 int mio_chgfrom(struct mio *io, const char *from);
 /* mio_addheader - append a header; value as sent (leading space kept) */

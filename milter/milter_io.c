@@ -161,3 +161,10 @@ mio_replacebody(struct mio *io, const unsigned char *p, size_t len)
 {
 	return io->ops->replacebody(io->h, p, len);
 }
+
+/* mio_progress_cb - a card_progress_fn: arg is the struct mio */
+void
+mio_progress_cb(void *arg)
+{
+	(void)mio_progress(arg);
+}
