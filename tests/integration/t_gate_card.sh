@@ -18,8 +18,6 @@
 . "$top_srcdir/tests/dir/harness.sh"
 set +u
 . "$top_srcdir/tests/pcsc/pcscd_harness.sh"
-VCARD=$top_builddir/tests/vcard/vsmartcard
-CARD_TOOL=$top_builddir/tests/pcsc/card_tool
 VCARD_PID=
 dir_cleanup()
 {
@@ -42,31 +40,12 @@ kim_dir_up
 pcsc_start "$KIM_T/pcsc" || { echo "Bail out! no private pcscd"; exit 1; }
 export PCSCLITE_CSOCK_NAME
 
-# vcard_start [ARGS] - the virtual SMC-B of the klinikum (its keys from
-# the test PKI) on the reader's port
-vcard_start()
-{
-	"$VCARD" -p "$VPCD_PORT" -k "$PKI/klinikum" -s "$KIM_T/vcard.state" \
-	    "$@" 2>>"$KIM_T/vcard.log" &
-	VCARD_PID=$!
-}
-# vcard_ready - wait until PC/SC shows the virtual card (up to 10 s)
-vcard_ready()
-{
-	local i=0
-	while ! "$CARD_TOOL" -t 2000 "probe pool=p backend=pcsc reader=\"Virtual PCD 00 00\" pin-file=$KIM_T/probe.pin" \
-	    cert osig ecc >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge 50 ] && return 1
-		sleep 0.2
-	done
-}
-vcard_stop()
-{
-	[ -n "$VCARD_PID" ] && kill "$VCARD_PID" 2>/dev/null
-	wait "$VCARD_PID" 2>/dev/null
-	VCARD_PID=
-}
+# the virtual SMC-B of the klinikum (its keys from the test PKI) behind
+# the private pcscd (tests/pcsc/pcscd_harness.sh: vcard_start ...)
+VCARD_KEYS=$PKI/klinikum
+VCARD_STATE=$KIM_T/vcard.state
+VCARD_LOG=$KIM_T/vcard.log
+VCARD_PIN=$KIM_T/probe.pin
 printf '123456\n' >"$KIM_T/probe.pin"
 chmod 600 "$KIM_T/probe.pin"
 vcard_start

@@ -96,3 +96,37 @@ pcsc_restart() {
 	pcsc_stop
 	pcsc_launch
 }
+
+# The virtual SMC-B of a test PKI party behind the private pcscd (slot 0).
+# Set before use: VCARD_KEYS (the party's directory, e.g. $PKI/klinikum),
+# VCARD_STATE (its state file: PIN counter), VCARD_LOG, VCARD_PIN (a PIN
+# file for the readiness probe).
+#   vcard_start [ARGS]	start it (ARGS e.g. -d MS per key operation)
+#   vcard_ready		wait until PC/SC shows the card (up to 10 s)
+#   vcard_stop		stop it (by PID)
+VCARD=${VCARD:-$top_builddir/tests/vcard/vsmartcard}
+CARD_TOOL=${CARD_TOOL:-$top_builddir/tests/pcsc/card_tool}
+VCARD_PID=
+
+vcard_start() {
+	"$VCARD" -p "$VPCD_PORT" -k "$VCARD_KEYS" -s "$VCARD_STATE" \
+	    "$@" 2>>"$VCARD_LOG" &
+	VCARD_PID=$!
+}
+
+vcard_ready() {
+	_i=0
+	while ! "$CARD_TOOL" -t 2000 "probe pool=p backend=pcsc reader=\"Virtual PCD 00 00\" pin-file=$VCARD_PIN" \
+	    cert enc ecc >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -ge 50 ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+vcard_stop() {
+	[ -n "$VCARD_PID" ] && kill "$VCARD_PID" 2>/dev/null
+	[ -n "$VCARD_PID" ] && wait "$VCARD_PID" 2>/dev/null
+	VCARD_PID=
+}
